@@ -1,0 +1,90 @@
+"""``config-instance-group``: ``instance_group`` kind and count fit ``tensor_parallel_size``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triton_doctor.check import Check, FindingFactory
+from triton_doctor.context import Context, ModelFacts
+from triton_doctor.permodel import per_model, require_config
+from triton_doctor.results import Category, Outcome
+
+
+def parallel_size(args: dict[str, Any] | None) -> int:
+    """tensor_parallel_size x pipeline_parallel_size from model.json (1 when absent or not a number)."""
+    if not args:
+        return 1
+    size = 1
+    for key in ("tensor_parallel_size", "pipeline_parallel_size"):
+        value = args.get(key, 1)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            size *= value
+    return size
+
+
+class ConfigInstanceGroup(Check):
+    """instance_group kind and count."""
+
+    id = "config-instance-group"
+    title = "Instance group vs tensor parallel"
+    category = Category.REPO
+    requires = frozenset({"model-repository"})
+    after = frozenset({"model-config", "config-io"})
+    explanation = (
+        "KIND_MODEL starts one vLLM engine that owns the visible GPUs and is required for "
+        "tensor_parallel_size x pipeline_parallel_size > 1. KIND_GPU starts one engine per listed (or every "
+        "visible) GPU, each pinned to that GPU. Every instance is a whole vLLM engine that claims "
+        "gpu_memory_utilization of its GPU, so count > 1 on one GPU runs out of memory."
+    )
+    sub_ids = {
+        "kind-gpu-multi-gpu": "KIND_GPU with a model split over several GPUs",
+        "kind-cpu": "KIND_CPU for a GPU engine",
+        "count": "more than one instance",
+    }
+
+    def run(self, ctx: Context) -> Outcome:
+        return per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f), ok="instance group fits")
+
+    def _evaluate(self, ctx: Context, model: ModelFacts, f: FindingFactory) -> None:
+        config: Any = require_config(model)
+        args = ctx.engine_args(model.name)
+        parallel = parallel_size(args)
+        for i, group in enumerate(config.instance_group):
+            kind_enum = group.DESCRIPTOR.fields_by_name["kind"].enum_type
+            kind = kind_enum.values_by_number[group.kind].name
+            loc = model.config_location("instance_group", i, "kind")
+            if loc.line is None:
+                loc = model.config_location("instance_group", i)
+            if kind == "KIND_GPU" and parallel > 1:
+                f.error(
+                    "kind-gpu-multi-gpu",
+                    f"instance_group kind KIND_GPU with tensor_parallel_size x pipeline_parallel_size = "
+                    f"{parallel}: KIND_GPU is for single-GPU models",
+                    model=model.name,
+                    location=loc,
+                    evidence=f"kind: {kind}",
+                    remedy="write instance_group [ { count: 1, kind: KIND_MODEL } ]",
+                    catalog_id="kind-gpu-with-multi-gpu",
+                )
+            elif kind == "KIND_CPU":
+                f.warning(
+                    "kind-cpu",
+                    "instance_group kind KIND_CPU: the vLLM engine still runs on the GPU",
+                    model=model.name,
+                    location=loc,
+                    evidence=f"kind: {kind}",
+                    remedy="write instance_group [ { count: 1, kind: KIND_MODEL } ]",
+                )
+            count = group.count or 1
+            if count > 1:
+                f.warning(
+                    "count",
+                    f"instance_group count: {count} starts {count} vLLM engines"
+                    + (" per GPU" if kind == "KIND_GPU" else "")
+                    + ", each claiming gpu_memory_utilization of GPU memory",
+                    model=model.name,
+                    location=model.config_location("instance_group", i, "count"),
+                    evidence=f"count: {count}",
+                    remedy="write count: 1 (vLLM serves concurrent requests itself)",
+                    catalog_id="no-kv-cache-memory",
+                )

@@ -1,0 +1,81 @@
+"""``model-config``: each model has a config.pbtxt that parses as Triton's ModelConfig (protobuf text)."""
+
+from __future__ import annotations
+
+from triton_doctor.check import Check, FindingFactory
+from triton_doctor.context import Context, ModelFacts
+from triton_doctor.permodel import per_model
+from triton_doctor.results import Category, Location, Outcome
+
+MINIMAL = 'backend: "vllm"\ninstance_group [ { count: 1, kind: KIND_MODEL } ]'
+
+
+def _hint(model: ModelFacts, error: str, line_text: str) -> str:
+    stripped = (model.config_text or "").lstrip()
+    if stripped.startswith(("{", "[")):
+        return f'this is JSON; config.pbtxt is protobuf text format. Write it as:\nname: "{model.name}"\n{MINIMAL}'
+    if "Expected string" in error:
+        key = line_text.split(":", 1)[0].strip() or "backend"
+        value = line_text.split(":", 1)[1].strip() if ":" in line_text else "vllm"
+        return f'quote the value: {key}: "{value.strip(chr(34))}"'
+    if "has no field named" in error or "has no value named" in error:
+        return "fix the field or value name (see the vLLM backend's sample config.pbtxt)"
+    return f"fix the syntax at that position; a minimal valid config is:\n{MINIMAL}"
+
+
+class ModelConfig(Check):
+    """config.pbtxt exists and parses."""
+
+    id = "model-config"
+    title = "config.pbtxt parses"
+    category = Category.REPO
+    requires = frozenset({"model-repository"})
+    after = frozenset({"model-repository"})
+    explanation = (
+        "Triton reads <model>/config.pbtxt as protobuf text format (inference.ModelConfig). A syntax error "
+        "stops the load with 'failed to read text proto'. The doctor parses it with the same protobuf "
+        "definitions Triton uses and reports the line and column."
+    )
+    sub_ids = {
+        "missing": "the model directory has no config.pbtxt",
+        "unreadable": "config.pbtxt cannot be read or is not UTF-8",
+        "syntax": "config.pbtxt is not valid protobuf text format",
+    }
+
+    def run(self, ctx: Context) -> Outcome:
+        return per_model(ctx, self.id, self._evaluate, ok="config.pbtxt parses")
+
+    def _evaluate(self, model: ModelFacts, f: FindingFactory) -> None:
+        if not model.config_exists:
+            f.error(
+                "missing",
+                f"{model.config_display} does not exist",
+                model=model.name,
+                location=Location(path=model.config_display),
+                remedy=f"create {model.config_display} with:\n{MINIMAL}",
+                catalog_id="missing-backend-field",
+            )
+            return
+        if model.config_read_error is not None or model.parsed is None:
+            f.error(
+                "unreadable",
+                f"cannot read {model.config_display}: {model.config_read_error}",
+                model=model.name,
+                location=Location(path=model.config_display),
+                remedy="save it as UTF-8 text",
+            )
+            return
+        parsed = model.parsed
+        if parsed.error is not None:
+            lines = (model.config_text or "").splitlines()
+            line_text = lines[parsed.line - 1] if parsed.line and 0 < parsed.line <= len(lines) else ""
+            where = f"{parsed.line}:{parsed.column}" if parsed.line else "?"
+            f.error(
+                "syntax",
+                f"{model.config_display}:{where}: {parsed.error}",
+                model=model.name,
+                location=Location(path=model.config_display, line=parsed.line, column=parsed.column),
+                evidence=line_text.rstrip(),
+                remedy=_hint(model, parsed.error, line_text),
+                catalog_id="config-pbtxt-syntax",
+            )

@@ -1,0 +1,99 @@
+"""``model-repository``: the repository directory exists, holds models, and has the models asked for."""
+
+from __future__ import annotations
+
+import difflib
+
+from triton_doctor.check import Check, FindingFactory
+from triton_doctor.context import Context
+from triton_doctor.results import Category, Location, Outcome
+
+
+class ModelRepository(Check):
+    """The model repository directory and the models in it."""
+
+    id = "model-repository"
+    title = "Model repository"
+    category = Category.REPO
+    explanation = (
+        "Triton loads models from a repository: one directory per model, each with config.pbtxt and a "
+        "numbered version directory (model_repository/<model>/config.pbtxt, model_repository/<model>/1/"
+        "model.json). The host directory is bind-mounted into the container at --model-repository (/models)."
+    )
+    sub_ids = {
+        "missing": "the repository directory does not exist",
+        "not-dir": "the repository path is a file",
+        "unreadable": "the repository cannot be listed",
+        "points-at-model": "the path is a model directory, not the repository above it",
+        "empty": "the repository holds no model directory",
+        "model-missing": "a model asked for (--model, --load-model) has no directory",
+    }
+
+    def run(self, ctx: Context) -> Outcome:
+        repo = ctx.repo()
+        f = FindingFactory(self.id)
+        loc = Location(path=repo.display)
+        mounted = any(
+            m.target.rstrip("/") == ctx.target.repo_target.rstrip("/") and m.origin != "default"
+            for m in ctx.target.mounts
+        )
+        if not repo.exists:
+            f.error(
+                "missing",
+                f"model repository {repo.display!r} does not exist",
+                location=loc,
+                evidence=f"looked for {repo.path}",
+                remedy=f"create it (mkdir -p {repo.display}/<model>/1) or pass the right path: --repo PATH",
+                catalog_id="bind-source-missing" if mounted else None,
+            )
+            return f.outcome(f"{repo.display} does not exist")
+        if not repo.is_dir:
+            f.error(
+                "not-dir",
+                f"model repository {repo.display!r} is a file, not a directory",
+                location=loc,
+                remedy="point --repo (or the bind mount source) at the directory that holds the model folders",
+            )
+            return f.outcome(f"{repo.display} is not a directory")
+        if repo.error is not None:
+            f.error(
+                "unreadable",
+                f"cannot list {repo.display!r}: {repo.error}",
+                location=loc,
+                remedy=f"make it readable: chmod -R a+rX {repo.display}",
+            )
+            return f.outcome(f"{repo.display}: {repo.error}")
+        if "config.pbtxt" in repo.files:
+            f.error(
+                "points-at-model",
+                f"{repo.display!r} contains config.pbtxt: it is a model directory, not the repository",
+                location=Location(path=f"{repo.display}/config.pbtxt"),
+                remedy="point --repo (and the /models bind mount) at the parent directory that holds the model folders",
+            )
+        if not repo.model_dirs:
+            f.error(
+                "empty",
+                f"model repository {repo.display!r} holds no model directory",
+                location=loc,
+                remedy=f"create {repo.display}/<model>/config.pbtxt and {repo.display}/<model>/1/model.json",
+            )
+            return f.outcome(f"{repo.display} is empty")
+        _present, missing = ctx.selected_models()
+        for name in missing:
+            close = difflib.get_close_matches(name, list(repo.model_dirs), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            f.error(
+                "model-missing",
+                f"model {name!r} has no directory in {repo.display!r}",
+                location=loc,
+                model=name,
+                evidence=f"models found: {', '.join(repo.model_dirs)}",
+                remedy=f"{hint}the directory name is the model name: --load-model={close[0] if close else name} "
+                f"needs {repo.display}/{close[0] if close else name}/",
+                catalog_id="unknown-or-unready-model",
+            )
+        present, _ = ctx.selected_models()
+        summary = f"{repo.display}: {len(repo.model_dirs)} model(s): {', '.join(repo.model_dirs)}"
+        if ctx.target.models:
+            summary += f"; checking {', '.join(present) or 'none'}"
+        return f.outcome(summary)

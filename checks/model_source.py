@@ -1,0 +1,183 @@
+"""``model-source``: model.json's ``model`` is a Hugging Face id, or a container path backed by local weights."""
+
+from __future__ import annotations
+
+import re
+
+from triton_doctor.check import Check, FindingFactory
+from triton_doctor.context import Context, ModelFacts
+from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.results import Category, Location, Outcome
+
+HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")
+
+
+def classify(value: str) -> str:
+    """``"path"`` (inside the container), ``"windows"`` (a host path), ``"relative"``, ``"hf"`` or ``"invalid"``."""
+    if WINDOWS_PATH.search(value):
+        return "windows"
+    if value.startswith("/"):
+        return "path"
+    if value.startswith(("./", "../", "~")):
+        return "relative"
+    if HF_ID.match(value) and not value.endswith((".", "-")) and "--" not in value and ".." not in value:
+        return "hf"
+    return "invalid"
+
+
+def human_bytes(size: int) -> str:
+    """1536 -> '1.5 KiB'."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+class ModelSource(Check):
+    """Where the weights come from."""
+
+    id = "model-source"
+    title = "Model weights source"
+    category = Category.REPO
+    requires = frozenset({"model-repository"})
+    after = frozenset({"engine-args"})
+    explanation = (
+        "'model' in model.json is either a Hugging Face id (downloaded into the HF cache inside the "
+        "container) or a path inside the container. A path must lie under a bind mount (the guide mounts "
+        "local_models at /local_models), and the host directory behind it must hold config.json, a tokenizer "
+        "and *.safetensors or *.bin weights. A path vLLM cannot find is taken for a Hub id and fails with "
+        "HFValidationError. A Windows path (C:\\...) in model.json never exists inside the Linux container."
+    )
+    sub_ids = {
+        "hf-id": "the model is a Hugging Face id (see the hf checks)",
+        "host-path": "a Windows or relative host path in model.json",
+        "invalid": "neither a Hub id nor an absolute path",
+        "not-mounted": "the container path lies under no mount",
+        "volume": "the path lies in a named volume the doctor cannot look into",
+        "missing": "the host directory behind the path does not exist",
+        "no-config": "no config.json in the model directory",
+        "no-tokenizer": "no tokenizer files in the model directory",
+        "no-weights": "no *.safetensors or *.bin weights",
+        "weights": "what the weights weigh",
+    }
+
+    def run(self, ctx: Context) -> Outcome:
+        return per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f), ok="weights source found")
+
+    def _evaluate(self, ctx: Context, model: ModelFacts, f: FindingFactory) -> None:
+        args = ctx.engine_args(model.name)
+        value = args.get("model") if args else None
+        if not isinstance(value, str) or not value.strip():
+            raise NotEvaluable("no model in model.json")
+        loc = model.json_location("model")
+        evidence = f'"model": "{value}"'
+        kind = classify(value)
+        if kind == "hf":
+            f.info("hf-id", f"{value!r} is a Hugging Face model id", model=model.name, location=loc)
+            return
+        if kind in {"windows", "relative"}:
+            f.error(
+                "host-path",
+                f"model.json names a host path {value!r}; vLLM runs inside the container and never sees host paths",
+                model=model.name,
+                location=loc,
+                evidence=evidence,
+                remedy="mount the directory (--mount type=bind,source=<host dir>,target=/local_models) and "
+                'write "model": "/local_models/<dir>"',
+                catalog_id="local-model-path-not-mounted",
+            )
+            return
+        if kind == "invalid":
+            f.error(
+                "invalid",
+                f"{value!r} is neither a Hugging Face id (org/name) nor an absolute container path",
+                model=model.name,
+                location=loc,
+                evidence=evidence,
+                remedy='write "model": "<org>/<name>" or "model": "/local_models/<dir>"',
+                catalog_id="hf-repo-not-found",
+            )
+            return
+        local = ctx.local_model(value)
+        if local.mount is None:
+            targets = ", ".join(sorted({m.target for m in ctx.target.mounts})) or "none"
+            top = "/" + value.strip("/").split("/")[0]
+            f.error(
+                "not-mounted",
+                f"{value!r} lies under no mount of the container (mount targets: {targets})",
+                model=model.name,
+                location=loc,
+                evidence=evidence,
+                remedy=f"add --mount type=bind,source=<host dir with the model>,target={top} to docker run "
+                f"(or --mount HOST:{top} for the doctor)",
+                catalog_id="local-model-path-not-mounted",
+            )
+            return
+        if local.mount.type != "bind":
+            f.warning(
+                "volume",
+                f"{value!r} lies in the {local.mount.type} {local.mount.source!r}; its contents "
+                "cannot be checked from the host",
+                model=model.name,
+                location=loc,
+                evidence=evidence,
+                remedy="make sure the volume holds the model, or bind-mount the host directory instead",
+            )
+            return
+        where = f"{value} -> host {local.host_display}"
+        host_loc = Location(path=local.host_display)
+        if not local.exists or not local.is_dir:
+            what = "does not exist" if not local.exists else "is not a directory"
+            f.error(
+                "missing",
+                f"the host directory behind {value!r} {what}: {local.host_display}",
+                model=model.name,
+                location=loc,
+                evidence=where,
+                remedy=f"download the model there (huggingface_hub.snapshot_download(repo_id, local_dir="
+                f"'{local.host_display}')) or fix the path in model.json",
+                catalog_id="local-model-path-not-mounted",
+            )
+            return
+        if local.config is None:
+            f.error(
+                "no-config",
+                f"{local.host_display} has no config.json; vLLM treats the path as a Hub id",
+                model=model.name,
+                location=host_loc,
+                evidence=f"files: {', '.join(local.files[:8]) or 'none'}",
+                remedy="download the full snapshot (config.json, tokenizer, weights) into that directory",
+                catalog_id="local-model-path-not-mounted",
+            )
+        if (
+            not local.tokenizer_files
+            and not (args and args.get("tokenizer"))
+            and not (args and args.get("skip_tokenizer_init"))
+        ):
+            f.warning(
+                "no-tokenizer",
+                f"{local.host_display} has no tokenizer files (tokenizer.json, tokenizer.model, tokenizer_config.json)",
+                model=model.name,
+                location=host_loc,
+                remedy='download the tokenizer files too, or set "tokenizer" in model.json',
+            )
+        if not local.weight_files:
+            f.error(
+                "no-weights",
+                f"{local.host_display} has no weights (*.safetensors, *.bin)",
+                model=model.name,
+                location=host_loc,
+                evidence=f"files: {', '.join(local.files[:8]) or 'none'}",
+                remedy="download the weights (snapshot_download without allow_patterns that leave them out)",
+            )
+            return
+        f.info(
+            "weights",
+            f"{len(local.weight_files)} weight file(s), {human_bytes(local.weights_bytes)} in {local.host_display}",
+            model=model.name,
+            location=host_loc,
+            evidence=", ".join(local.weight_files[:4]) + (" ..." if len(local.weight_files) > 4 else ""),
+        )

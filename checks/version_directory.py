@@ -1,0 +1,63 @@
+"""``version-directory``: each model has a numeric version directory (``1/``) that Triton will load."""
+
+from __future__ import annotations
+
+from triton_doctor.check import Check, FindingFactory
+from triton_doctor.context import Context, ModelFacts
+from triton_doctor.permodel import per_model
+from triton_doctor.results import Category, Location, Outcome
+
+
+class VersionDirectory(Check):
+    """A version directory exists."""
+
+    id = "version-directory"
+    title = "Version directory"
+    category = Category.REPO
+    requires = frozenset({"model-repository"})
+    after = frozenset({"model-config", "config-instance-group"})
+    explanation = (
+        "Triton loads <model>/<version>/ where the version is a positive number without a leading zero; "
+        "directories named 0, 01 or v1 are ignored and the model shows 'Not loaded: No model version was "
+        "found'. With the default version policy only the highest version is loaded."
+    )
+    sub_ids = {
+        "missing": "no version directory Triton accepts",
+        "several": "several versions; only the highest is loaded",
+    }
+
+    def run(self, ctx: Context) -> Outcome:
+        return per_model(ctx, self.id, self._evaluate, ok="version directory present")
+
+    def _evaluate(self, model: ModelFacts, f: FindingFactory) -> None:
+        loc = Location(path=model.display)
+        if not model.versions:
+            if model.ignored_versions:
+                bad = model.ignored_versions[0]
+                f.error(
+                    "missing",
+                    f"{model.display} has {', '.join(repr(v) for v in model.ignored_versions)} but no version "
+                    "directory Triton accepts (a positive number without leading zeros)",
+                    model=model.name,
+                    location=loc,
+                    evidence=f"directories: {', '.join(model.ignored_versions)}",
+                    remedy=f"mv {model.display}/{bad} {model.display}/1",
+                    catalog_id="no-version-directory",
+                )
+            else:
+                f.error(
+                    "missing",
+                    f"{model.display} has no version directory",
+                    model=model.name,
+                    location=loc,
+                    remedy=f"mkdir {model.display}/1 and put model.json there",
+                    catalog_id="no-version-directory",
+                )
+            return
+        if len(model.versions) > 1:
+            f.info(
+                "several",
+                f"versions {', '.join(model.versions)}: Triton loads only {model.versions[-1]} by default",
+                model=model.name,
+                location=loc,
+            )

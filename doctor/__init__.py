@@ -1,0 +1,7 @@
+"""triton-doctor: diagnose a Triton Inference Server + vLLM deployment before it breaks."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,174 @@
+"""One ``check`` run: target -> context -> runner -> policy -> report. The CLI only parses and calls this."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from triton_doctor import __version__
+from triton_doctor.context import Context
+from triton_doctor.policy import Policy, exit_code
+from triton_doctor.registry import Registry, load_registry
+from triton_doctor.results import CheckResult, Report
+from triton_doctor.runner import RunOptions, run_checks
+from triton_doctor.target import Target, TargetInput, build_target
+
+__all__ = ["CheckRequest", "make_console", "run_check_command", "sample_paths", "write_output"]
+
+
+@dataclass(slots=True, kw_only=True)
+class CheckRequest:
+    """Everything ``triton-doctor check`` was asked."""
+
+    target: TargetInput
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    fmt: str | None = None
+    output: str | None = None
+    fail_on: str | None = None
+    verbose: bool = False
+    live: bool = False
+    sample: bool = False
+    timeout_scale: float = 1.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def sample_paths() -> tuple[Path, Path]:
+    """The shipped sample: ``(model_repository, local_models)`` in the guide's shape."""
+    root = Path(str(resources.files("triton_doctor").joinpath("data", "sample")))
+    return root / "model_repository", root / "local_models"
+
+
+def make_console(stream: TextIO) -> Any:
+    """A rich console on ``stream``: colour only on a terminal and without ``NO_COLOR``."""
+    from rich.console import Console
+
+    plain = not stream.isatty() or "NO_COLOR" in os.environ
+    return Console(
+        file=stream,
+        no_color=plain,
+        color_system=None if plain else "auto",
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+        width=None if stream.isatty() else 120,
+    )
+
+
+def write_output(path: str, text: str) -> None:
+    """Write a report atomically (a reader never sees half a file)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_check_command(req: CheckRequest, registry: Registry | None = None) -> int:
+    """Run ``check``; print text to stderr and the machine report to stdout or ``--output``; return the exit code.
+
+    Raises :class:`~triton_doctor.target.TargetError` or :class:`~triton_doctor.policy.PolicyError` for bad
+    input (the CLI maps both to exit code 2).
+    """
+    if req.sample:
+        repo, local = sample_paths()
+        req.target.repo = req.target.repo or str(repo)
+        req.target.mounts = (*req.target.mounts, f"{repo}:/models", f"{local}:/local_models")
+    target, config = build_target(req.target)
+    registry = registry if registry is not None else load_registry()
+    policy = Policy.from_options(req.only or tuple(config.get("only", ())), req.skip or tuple(config.get("skip", ())))
+    policy.validate(registry.checks)
+    fmt = req.fmt or str(config.get("format", "text"))
+    fail_on = req.fail_on or str(config.get("fail_on", "fail"))
+    selected = policy.select(registry.checks, live=req.live)
+
+    console = make_console(sys.stderr)
+    ctx = Context(target, config)
+    start = time.monotonic()
+    results = _run_with_progress(console, selected, ctx, target, req, policy)
+    code = exit_code(results, fail_on)
+    report = Report(
+        tool_version=__version__,
+        target=target.to_json(),
+        results=tuple(results),
+        load_errors=tuple(registry.errors),
+        duration_ms=int((time.monotonic() - start) * 1000),
+    )
+    from triton_doctor.report.text import render_summary
+
+    render_summary(console, report, int(code))
+    _emit(report, int(code), fmt, req.output)
+    return int(code)
+
+
+def _run_with_progress(
+    console: Any, selected: list[Any], ctx: Context, target: Target, req: CheckRequest, policy: Policy
+) -> list[CheckResult]:
+    from triton_doctor.report.text import render_result
+
+    status = console.status("starting", spinner="dots") if console.is_terminal else None
+    results: list[CheckResult] = []
+
+    def on_start(check: Any) -> None:
+        if status is not None:
+            status.update(f"{check.title} ({check.id})")
+
+    def on_done(result: CheckResult) -> None:
+        result = policy.filter_findings(result)
+        results.append(result)
+        render_result(console, result, verbose=req.verbose)
+
+    if status is not None:
+        status.start()
+    try:
+        run_checks(
+            selected,
+            ctx,
+            RunOptions(offline=target.offline, timeout_scale=req.timeout_scale),
+            on_start=on_start,
+            on_done=on_done,
+        )
+    finally:
+        if status is not None:
+            status.stop()
+    return results
+
+
+def _emit(report: Report, code: int, fmt: str, output: str | None) -> None:
+    if fmt == "text":
+        if output:
+            from io import StringIO
+
+            from triton_doctor.report.text import render_result, render_summary
+
+            buffer = StringIO()
+            plain = make_console(buffer)
+            for result in report.results:
+                render_result(plain, result, verbose=True)
+            render_summary(plain, report, code)
+            write_output(output, buffer.getvalue())
+        return
+    if fmt == "json":
+        from triton_doctor.report.json_report import render_json
+
+        text = render_json(report, code)
+    else:
+        from triton_doctor.report.junit import render_junit
+
+        text = render_junit(report)
+    if output:
+        write_output(output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()

@@ -1,0 +1,229 @@
+"""The ``triton-doctor`` command line: argument parsing and wiring only.
+
+Heavy modules (docker, huggingface_hub, pynvml, tritonclient, even rich) are imported by the commands that
+need them, never at start-up, so ``triton-doctor --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from triton_doctor import __version__
+
+__all__ = ["main"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+EXIT_CODES = """\b
+Exit codes:
+  0  nothing at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage or configuration error (bad flag, unreadable target)
+  3  the doctor could not decide (a check errored or timed out)"""
+
+
+def _fail_usage(message: str) -> None:
+    click.echo(f"triton-doctor: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings=CONTEXT, epilog=EXIT_CODES)
+@click.version_option(__version__, "--version", prog_name="triton-doctor", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Find what breaks a Triton Inference Server + vLLM deployment before you deploy it."""
+
+
+@cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
+@click.option(
+    "--repo",
+    metavar="PATH",
+    help="Model repository on the host (default: ./model_repository, or the "
+    "source mounted at --model-repository in --docker-command).",
+)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="NAME",
+    help="Model to check (repeatable; default: the --load-model names, else every model in the repository).",
+)
+@click.option(
+    "--mount",
+    "mounts",
+    multiple=True,
+    metavar="HOST:TARGET",
+    help="A bind mount of the container (repeatable). The repository is mounted at /models unless said otherwise.",
+)
+@click.option(
+    "--docker-command", metavar="TEXT", help="Your own 'docker run ...' command line (bash, PowerShell or cmd quoting)."
+)
+@click.option("--docker-command-file", metavar="FILE", help="A file holding your 'docker run ...' command.")
+@click.option("--image", metavar="REF", help="The tritonserver image (default: from --docker-command).")
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    help="Config file (default: ./triton-doctor.toml or [tool.triton-doctor] in ./pyproject.toml).",
+)
+@click.option("--server", metavar="URL", help="An already running Triton, e.g. http://host:8000.")
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="ID",
+    help="Run only these checks: id, id[sub-id] or category (repeatable, comma-separated).",
+)
+@click.option("--skip", multiple=True, metavar="ID", help="Skip these checks or findings (same forms as --only).")
+@click.option("--offline", is_flag=True, default=None, help="No network: network checks are skipped, never failed.")
+@click.option("--live", is_flag=True, help="Also run the opt-in live checks (start containers).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit"]),
+    default=None,
+    help="Report format (text goes to stderr; json and junit to stdout or --output).",
+)
+@click.option("--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["warn", "fail"]),
+    default=None,
+    help="Lowest status that makes the exit code 1 (default: fail).",
+)
+@click.option(
+    "--sample", is_flag=True, help="Check the sample repository shipped with triton-doctor (the guide's two shapes)."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
+def check(
+    repo: str | None,
+    models: tuple[str, ...],
+    mounts: tuple[str, ...],
+    docker_command: str | None,
+    docker_command_file: str | None,
+    image: str | None,
+    config_file: str | None,
+    server: str | None,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    offline: bool | None,
+    live: bool,
+    fmt: str | None,
+    output: str | None,
+    fail_on: str | None,
+    sample: bool,
+    verbose: bool,
+) -> None:
+    """Check the host and the model repository."""
+    from triton_doctor.app import CheckRequest, run_check_command
+    from triton_doctor.policy import PolicyError
+    from triton_doctor.target import TargetError, TargetInput
+
+    if docker_command and docker_command_file:
+        _fail_usage("give --docker-command or --docker-command-file, not both")
+    request = CheckRequest(
+        target=TargetInput(
+            repo=repo,
+            models=models,
+            mounts=mounts,
+            docker_command=docker_command,
+            docker_command_file=docker_command_file,
+            config=config_file,
+            server=server,
+            offline=offline,
+            image=image,
+            cwd=Path.cwd(),
+        ),
+        only=only,
+        skip=skip,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        verbose=verbose,
+        live=live,
+        sample=sample,
+    )
+    try:
+        code = run_check_command(request)
+    except (TargetError, PolicyError) as exc:
+        _fail_usage(str(exc))
+    except OSError as exc:
+        _fail_usage(f"cannot write the report: {exc}")
+    except KeyboardInterrupt:
+        click.echo("triton-doctor: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code)
+
+
+@cli.command("list-checks", context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def list_checks(fmt: str) -> None:
+    """List the registered checks (built-in and plugins)."""
+    import json
+
+    from triton_doctor.registry import load_registry
+    from triton_doctor.runner import order_checks
+
+    registry = load_registry()
+    ordered = order_checks(registry.checks.values())
+    if fmt == "json":
+        rows = [
+            {
+                "id": c.id,
+                "title": c.title,
+                "category": c.category.value,
+                "requires": sorted(c.requires),
+                "network": c.network,
+                "opt_in": c.opt_in,
+                "sub_ids": sorted(c.sub_ids),
+                "origin": registry.origin.get(c.id),
+            }
+            for c in ordered
+        ]
+        click.echo(json.dumps({"checks": rows, "load_errors": registry.errors}, indent=2))
+        return
+    for c in ordered:
+        flags = " (network)" if c.network else ""
+        flags += " (opt-in)" if c.opt_in else ""
+        click.echo(f"{c.id:<28} {c.category.value:<8} {c.title}{flags}")
+    for ep, err in registry.errors:
+        click.echo(f"! not loaded: {ep}: {err}", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("check_id", metavar="ID")
+def explain(check_id: str) -> None:
+    """Explain a check and its findings (ID or ID[sub-id])."""
+    import difflib
+    import textwrap
+
+    from triton_doctor.registry import load_registry
+
+    registry = load_registry()
+    base = check_id.split("[", 1)[0]
+    cls = registry.checks.get(base)
+    if cls is None:
+        close = difflib.get_close_matches(base, list(registry.checks), n=1)
+        _fail_usage(
+            f"unknown check {check_id!r}"
+            + (f"; did you mean {close[0]!r}?" if close else "; see 'triton-doctor list-checks'")
+        )
+        return
+    click.echo(f"{cls.id}: {cls.title}  [category: {cls.category.value}]")
+    if cls.requires:
+        click.echo(f"requires: {', '.join(sorted(cls.requires))}")
+    click.echo()
+    click.echo(textwrap.fill(cls.explanation or (cls.__doc__ or "").strip(), width=100))
+    if cls.sub_ids:
+        click.echo("\nfindings:")
+        for sub, meaning in cls.sub_ids.items():
+            click.echo(f"  {cls.id}[{sub}]  {meaning}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="triton-doctor")
+
+
+if __name__ == "__main__":
+    main()

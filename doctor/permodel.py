@@ -1,0 +1,64 @@
+"""Run one check over every selected model and fold the per-model findings into one outcome.
+
+A repository check looks at each model on its own. A model whose prerequisite facts are missing (its
+config.pbtxt did not parse, it has no version directory) is "not evaluable" for the checks that need
+them: the check says so in its summary and, when no model at all was evaluable, is skipped with the
+reasons. The finding that explains why (``model-config[syntax]``...) is reported once, by its own check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from triton_doctor.check import FindingFactory
+from triton_doctor.context import Context, ModelFacts
+from triton_doctor.results import Outcome, Severity
+
+__all__ = ["NotEvaluable", "per_model"]
+
+
+class NotEvaluable(Exception):
+    """Raised by a per-model evaluation when a prerequisite fact is missing for that model."""
+
+
+def per_model(
+    ctx: Context,
+    check_id: str,
+    evaluate: Callable[[ModelFacts, FindingFactory], None],
+    *,
+    ok: str = "OK",
+) -> Outcome:
+    """Call ``evaluate(model, findings)`` for each selected model and summarise."""
+    present, _missing = ctx.selected_models()
+    if not present:
+        return Outcome(skip_reason="no model to check in the repository")
+    findings = FindingFactory(check_id)
+    skipped: list[str] = []
+    checked: list[str] = []
+    for name in present:
+        try:
+            evaluate(ctx.model(name), findings)
+            checked.append(name)
+        except NotEvaluable as why:
+            skipped.append(f"{name}: {why}")
+    if not checked:
+        return Outcome(skip_reason="; ".join(skipped))
+    parts: list[str] = []
+    for name in checked:
+        errors = sum(1 for f in findings.findings if f.model == name and f.severity is Severity.ERROR)
+        warnings = sum(1 for f in findings.findings if f.model == name and f.severity is Severity.WARNING)
+        counts = [f"{n} {word}{'s' if n > 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+        parts.append(f"{name}: {', '.join(counts)}" if counts else f"{name}: {ok}")
+    summary = "; ".join(parts)
+    if skipped:
+        summary += f"; not checked: {'; '.join(skipped)}"
+    return findings.outcome(summary)
+
+
+def require_config(model: ModelFacts) -> object:
+    """The parsed config message, or :class:`NotEvaluable`."""
+    if model.parsed is None:
+        raise NotEvaluable("no config.pbtxt")
+    if model.parsed.message is None:
+        raise NotEvaluable("config.pbtxt does not parse")
+    return model.parsed.message

@@ -1,0 +1,67 @@
+"""The JSON report (schema in ``report/schema.json``, ``schema_version`` 1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from triton_doctor.results import CheckResult, Finding, Report, Status
+
+__all__ = ["SCHEMA_VERSION", "render_json", "report_dict"]
+
+SCHEMA_VERSION = 1
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "severity": f.severity.value,
+        "message": f.message,
+        "evidence": f.evidence,
+        "remedy": f.remedy,
+        "location": None
+        if f.location is None
+        else {
+            "path": f.location.path,
+            "line": f.location.line,
+            "column": f.location.column,
+        },
+        "catalog_id": f.catalog_id,
+        "model": f.model,
+    }
+
+
+def _result(r: CheckResult) -> dict[str, Any]:
+    return {
+        "check": r.check,
+        "title": r.title,
+        "category": r.category.value,
+        "status": r.status.value,
+        "summary": r.summary,
+        "duration_ms": r.duration_ms,
+        "skip_reason": r.skip_reason,
+        "error": r.error,
+        "findings": [_finding(f) for f in r.findings],
+    }
+
+
+def report_dict(report: Report, exit_code: int) -> dict[str, Any]:
+    """The report as plain data."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "triton-doctor", "version": report.tool_version},
+        "target": report.target,
+        "summary": {
+            "checks": len(report.results),
+            **{s.value: report.count(s) for s in Status},
+            "exit_code": exit_code,
+            "duration_ms": report.duration_ms,
+        },
+        "load_errors": [{"entry_point": ep, "error": err} for ep, err in report.load_errors],
+        "checks": [_result(r) for r in report.results],
+    }
+
+
+def render_json(report: Report, exit_code: int) -> str:
+    """The report as indented JSON text."""
+    return json.dumps(report_dict(report, exit_code), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,127 @@
+"""Run checks in dependency order, each with a timeout, turning crashes and timeouts into results.
+
+Each check runs in a daemon thread so that a hung probe cannot hang the doctor: after ``timeout_s`` the
+runner records ``error`` and moves on (the thread is abandoned; it holds no lock the others need except the
+facts it was computing). A check whose prerequisite did not pass (``pass`` or ``warn``) is skipped with the
+reason, without running.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from triton_doctor.check import Check
+from triton_doctor.context import Context
+from triton_doctor.results import Category, CheckResult, Outcome, Status
+
+__all__ = ["RunOptions", "order_checks", "run_checks"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """How to run."""
+
+    offline: bool = False
+    #: Multiplies every check's timeout (tests use small values).
+    timeout_scale: float = 1.0
+
+
+def order_checks(checks: Iterable[type[Check]]) -> list[type[Check]]:
+    """Topological order by ``requires`` and ``after``, ties broken by stage then id (deterministic output)."""
+    by_id = {c.id: c for c in checks}
+    stage = {c: i for i, c in enumerate(Category)}
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for check in sorted(by_id.values(), key=lambda c: (stage[c.category], c.id)):
+        sorter.add(check.id, *sorted(r for r in check.requires | check.after if r in by_id))
+    ordered: list[type[Check]] = []
+    sorter.prepare()
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda i: (stage[by_id[i].category], i))
+        for check_id in ready:
+            ordered.append(by_id[check_id])
+            sorter.done(check_id)
+    return ordered
+
+
+def _execute(check: type[Check], ctx: Context, timeout: float) -> tuple[Outcome | None, str | None, str | None]:
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["outcome"] = check().run(ctx)
+        except BaseException as exc:  # noqa: BLE001 - a crashing check is a result
+            box["error"] = f"{type(exc).__name__}: {exc}"
+            box["traceback"] = traceback.format_exc()
+
+    thread = threading.Thread(target=target, name=f"check:{check.id}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return None, f"timed out after {timeout:g} s", None
+    if "error" in box:
+        return None, str(box["error"]), str(box["traceback"])
+    outcome = box.get("outcome")
+    if not isinstance(outcome, Outcome):
+        return None, f"returned {type(outcome).__name__}, not an Outcome", None
+    return outcome, None, None
+
+
+def run_checks(
+    checks: Iterable[type[Check]],
+    ctx: Context,
+    options: RunOptions,
+    on_start: Callable[[type[Check]], None] | None = None,
+    on_done: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Run ``checks`` and return one result per check, in run order."""
+    results: dict[str, CheckResult] = {}
+    for check in order_checks(checks):
+        if on_start is not None:
+            on_start(check)
+        start = time.monotonic()
+        blocked = [
+            f"{req} ({results[req].status.value})"
+            for req in sorted(check.requires)
+            if req in results and results[req].status not in {Status.PASS, Status.WARN}
+        ]
+        outcome: Outcome | None
+        error: str | None = None
+        trace: str | None = None
+        if blocked:
+            outcome = Outcome(skip_reason=f"requires {', '.join(blocked)}")
+        elif check.network and options.offline:
+            outcome = Outcome(skip_reason="needs the network; --offline given")
+        else:
+            outcome, error, trace = _execute(check, ctx, check.timeout_s * options.timeout_scale)
+        duration = int((time.monotonic() - start) * 1000)
+        if outcome is None:
+            result = CheckResult(
+                check=check.id,
+                title=check.title,
+                category=check.category,
+                status=Status.ERROR,
+                summary="the check itself failed",
+                duration_ms=duration,
+                error=error,
+                traceback=trace,
+            )
+        else:
+            result = CheckResult(
+                check=check.id,
+                title=check.title,
+                category=check.category,
+                status=outcome.status,
+                summary=outcome.summary,
+                findings=outcome.findings,
+                duration_ms=duration,
+                skip_reason=outcome.skip_reason,
+            )
+        results[check.id] = result
+        if on_done is not None:
+            on_done(result)
+    return list(results.values())

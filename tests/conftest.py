@@ -1,0 +1,56 @@
+"""Shared helpers: run the CLI in-process, load the published JSON Schema, find the fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from triton_doctor.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliResult:
+    """Invoke ``triton-doctor`` in-process (click's runner) and return exit code, stdout and stderr."""
+    runner = CliRunner()
+    old = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = runner.invoke(cli, list(args), env={"NO_COLOR": "1", **(env or {})}, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture(scope="session")
+def report_schema() -> dict[str, Any]:
+    text = resources.files("triton_doctor.report").joinpath("schema.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def validate_report(data: Any, schema: dict[str, Any]) -> None:
+    import jsonschema
+
+    jsonschema.validate(data, schema)
+
+
+def all_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for c in report["checks"] for f in c["findings"]]
