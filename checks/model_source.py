@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.hfid import classify_model_ref
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Location, Outcome
-
-HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
-WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")
-
-
-def classify(value: str) -> str:
-    """``"path"`` (inside the container), ``"windows"`` (a host path), ``"relative"``, ``"hf"`` or ``"invalid"``."""
-    if WINDOWS_PATH.search(value):
-        return "windows"
-    if value.startswith("/"):
-        return "path"
-    if value.startswith(("./", "../", "~")):
-        return "relative"
-    if HF_ID.match(value) and not value.endswith((".", "-")) and "--" not in value and ".." not in value:
-        return "hf"
-    return "invalid"
-
-
-def human_bytes(size: int) -> str:
-    """1536 -> '1.5 KiB'."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+from triton_doctor.units import human_bytes
 
 
 class ModelSource(Check):
@@ -74,7 +48,7 @@ class ModelSource(Check):
             raise NotEvaluable("no model in model.json")
         loc = model.json_location("model")
         evidence = f'"model": "{value}"'
-        kind = classify(value)
+        kind = classify_model_ref(value)
         if kind == "hf":
             f.info("hf-id", f"{value!r} is a Hugging Face model id", model=model.name, location=loc)
             return

@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,6 +18,7 @@ from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import CheckResult, Report
 from triton_doctor.runner import RunOptions, run_checks
 from triton_doctor.target import Target, TargetInput, build_target
+from triton_doctor.tokens import known_secrets, redact
 
 __all__ = ["CheckRequest", "make_console", "run_check_command", "sample_paths", "write_output"]
 
@@ -94,13 +95,14 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     selected = policy.select(registry.checks, live=req.live)
 
     console = make_console(sys.stderr)
-    ctx = Context(target, config)
+    ctx = Context(target, config, live=req.live)
+    secrets = known_secrets(target)
     start = time.monotonic()
-    results = _run_with_progress(console, selected, ctx, target, req, policy)
+    results = _run_with_progress(console, selected, ctx, target, req, policy, secrets)
     code = exit_code(results, fail_on)
     report = Report(
         tool_version=__version__,
-        target=target.to_json(),
+        target=_redact_data(target.to_json(), secrets),
         results=tuple(results),
         load_errors=tuple(registry.errors),
         duration_ms=int((time.monotonic() - start) * 1000),
@@ -112,8 +114,49 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     return int(code)
 
 
+def _redact_data(data: Any, secrets: set[str]) -> Any:
+    if isinstance(data, str):
+        return redact(data, secrets)
+    if isinstance(data, dict):
+        return {k: _redact_data(v, secrets) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_redact_data(v, secrets) for v in data]
+    return data
+
+
+def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
+    """The result with every secret value (and anything token-shaped) replaced, in every text field."""
+
+    def clean(text: str | None) -> str | None:
+        return None if text is None else redact(text, secrets)
+
+    findings = tuple(
+        replace(
+            f,
+            message=redact(f.message, secrets),
+            evidence=redact(f.evidence, secrets),
+            remedy=redact(f.remedy, secrets),
+        )
+        for f in result.findings
+    )
+    return replace(
+        result,
+        summary=redact(result.summary, secrets),
+        findings=findings,
+        skip_reason=clean(result.skip_reason),
+        error=clean(result.error),
+        traceback=clean(result.traceback),
+    )
+
+
 def _run_with_progress(
-    console: Any, selected: list[Any], ctx: Context, target: Target, req: CheckRequest, policy: Policy
+    console: Any,
+    selected: list[Any],
+    ctx: Context,
+    target: Target,
+    req: CheckRequest,
+    policy: Policy,
+    secrets: set[str],
 ) -> list[CheckResult]:
     from triton_doctor.report.text import render_result
 
@@ -125,7 +168,7 @@ def _run_with_progress(
             status.update(f"{check.title} ({check.id})")
 
     def on_done(result: CheckResult) -> None:
-        result = policy.filter_findings(result)
+        result = redact_result(policy.filter_findings(result), secrets)
         results.append(result)
         render_result(console, result, verbose=req.verbose)
 

@@ -19,11 +19,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from triton_doctor.probes import fs
+from triton_doctor.probes.docker_probe import DockerFacts, DockerProbe, ImageFacts, MountProbeResult
+from triton_doctor.probes.hub_probe import HubCall, HubProbe
+from triton_doctor.probes.nvml_probe import GpuFacts, read_nvml
 from triton_doctor.probes.pbtxt import ParsedConfig, field_positions, parse_config
 from triton_doctor.results import Location
 from triton_doctor.target import MountSpec, Target, host_path
 
-__all__ = ["Context", "JsonDoc", "LocalModel", "ModelFacts", "RepoFacts"]
+__all__ = ["Context", "JsonDoc", "LocalModel", "ModelFacts", "Probes", "RepoFacts"]
 
 T = TypeVar("T")
 
@@ -177,12 +180,26 @@ def read_json(path: Path, display: str) -> JsonDoc:
     )
 
 
+@dataclass(slots=True)
+class Probes:
+    """The code that touches the world; tests replace parts (e.g. recorded NVML values)."""
+
+    docker: DockerProbe = field(default_factory=DockerProbe)
+    nvml: Callable[[], GpuFacts] = read_nvml
+    hub: HubProbe = field(default_factory=HubProbe)
+
+
 class Context:
     """Everything a check may read. Facts are computed on first use and cached for the run."""
 
-    def __init__(self, target: Target, config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, target: Target, config: dict[str, Any] | None = None, probes: Probes | None = None, *, live: bool = False
+    ) -> None:
         self.target = target
         self.config = config or {}
+        self.probes = probes or Probes()
+        #: ``--live``: checks may start containers (the GPU probe, the bring-up).
+        self.live = live
         self._cache: dict[tuple[object, ...], object] = {}
         self._locks: dict[tuple[object, ...], threading.Lock] = {}
         self._guard = threading.Lock()
@@ -325,3 +342,60 @@ class Context:
             weight_files=weights,
             weights_bytes=size,
         )
+
+    # -- host: Docker, GPUs, Hub ----------------------------------------------------------------------
+
+    def docker(self) -> DockerFacts:
+        """The Docker daemon's version, info and containers (or why it did not answer)."""
+        return self.fact(("docker",), self.probes.docker.facts)
+
+    def image(self, ref: str) -> ImageFacts:
+        """A local image by reference."""
+        return self.fact(("image", ref), lambda: self.probes.docker.image(ref))
+
+    def mount_probe(self, mounts: tuple[tuple[str, str, bool], ...], image: str | None) -> list[MountProbeResult]:
+        """The daemon's view of each bind mount (created, never started, removed)."""
+        return self.fact(("mount-probe", mounts, image), lambda: self.probes.docker.probe_mounts(list(mounts), image))
+
+    def gpu(self) -> GpuFacts:
+        """NVML's inventory."""
+        return self.fact(("gpu",), self.probes.nvml)
+
+    def whoami(self, token: str) -> HubCall:
+        """The Hub's whoami for a token (called once per run: the endpoint is rate-limited)."""
+        return self.fact(("whoami", token), lambda: self.probes.hub.whoami(token))
+
+    def hub_model(self, repo_id: str, token: str | None) -> HubCall:
+        """The Hub's model info."""
+        return self.fact(("hub-model", repo_id, token), lambda: self.probes.hub.model_info(repo_id, token))
+
+    def hub_access(self, repo_id: str, token: str | None) -> HubCall:
+        """The Hub's auth-check."""
+        return self.fact(("hub-access", repo_id, token), lambda: self.probes.hub.auth_check(repo_id, token))
+
+    def hub_models(self) -> dict[str, str]:
+        """Selected Triton models whose model.json names a Hugging Face id: ``{triton model: repo id}``."""
+        from triton_doctor.hfid import is_hub_id
+
+        found: dict[str, str] = {}
+        present, _ = self.selected_models()
+        for name in present:
+            args = self.engine_args(name)
+            value = args.get("model") if args else None
+            if isinstance(value, str) and is_hub_id(value):
+                found[name] = value
+        return found
+
+    def tensor_parallel(self) -> dict[str, int]:
+        """tensor_parallel_size x pipeline_parallel_size per selected model (1 when unset)."""
+        sizes: dict[str, int] = {}
+        present, _ = self.selected_models()
+        for name in present:
+            args = self.engine_args(name) or {}
+            size = 1
+            for key in ("tensor_parallel_size", "pipeline_parallel_size"):
+                value = args.get(key, 1)
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    size *= value
+            sizes[name] = size
+        return sizes

@@ -9,6 +9,7 @@ reason, without running.
 from __future__ import annotations
 
 import graphlib
+import heapq
 import threading
 import time
 import traceback
@@ -32,19 +33,30 @@ class RunOptions:
 
 
 def order_checks(checks: Iterable[type[Check]]) -> list[type[Check]]:
-    """Topological order by ``requires`` and ``after``, ties broken by stage then id (deterministic output)."""
+    """Dependency order (``requires`` and ``after``) that keeps stages together: docker, gpu, mounts, hf, repo...
+
+    Kahn's algorithm taking, at each step, the ready check of the earliest stage (then id). ``graphlib``
+    checks the graph for cycles first.
+    """
     by_id = {c.id: c for c in checks}
     stage = {c: i for i, c in enumerate(Category)}
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-    for check in sorted(by_id.values(), key=lambda c: (stage[c.category], c.id)):
-        sorter.add(check.id, *sorted(r for r in check.requires | check.after if r in by_id))
+    edges = {c.id: sorted(r for r in c.requires | c.after if r in by_id) for c in by_id.values()}
+    graphlib.TopologicalSorter(edges).prepare()  # raises CycleError on a cycle
+    waiting = {cid: set(deps) for cid, deps in edges.items()}
+    dependents: dict[str, list[str]] = {cid: [] for cid in by_id}
+    for cid, deps in edges.items():
+        for dep in deps:
+            dependents[dep].append(cid)
+    ready = [(stage[by_id[cid].category], cid) for cid, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
     ordered: list[type[Check]] = []
-    sorter.prepare()
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=lambda i: (stage[by_id[i].category], i))
-        for check_id in ready:
-            ordered.append(by_id[check_id])
-            sorter.done(check_id)
+    while ready:
+        _stage, cid = heapq.heappop(ready)
+        ordered.append(by_id[cid])
+        for dependent in dependents[cid]:
+            waiting[dependent].discard(cid)
+            if not waiting[dependent]:
+                heapq.heappush(ready, (stage[by_id[dependent].category], dependent))
     return ordered
 
 

@@ -36,7 +36,7 @@ class MountSpec:
     target: str
     type: str = "bind"
     readonly: bool = False
-    #: Where it came from, for evidence: "--mount", "docker command", "triton-doctor.toml".
+    #: Where it came from: "--mount", "--docker-command", the command file or config file, "default".
     origin: str = ""
     raw: str = ""
 
@@ -183,13 +183,13 @@ def parse_mount_flag(value: str, origin: str) -> MountSpec:
     return MountSpec(source=source, target=target, origin=origin, raw=value)
 
 
-def _from_docker_mount(mount: Mount) -> MountSpec:
+def _from_docker_mount(mount: Mount, origin: str) -> MountSpec:
     return MountSpec(
         source=mount.source,
         target=mount.target,
         type=mount.type,
         readonly=mount.readonly,
-        origin="docker command",
+        origin=origin,
         raw=mount.raw,
     )
 
@@ -252,7 +252,7 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
                 )
             )
     if docker is not None:
-        mounts += [_from_docker_mount(m) for m in docker.mounts]
+        mounts += [_from_docker_mount(m, command_origin) for m in docker.mounts]
     mounts += [parse_mount_flag(m, "--mount") for m in inp.mounts]
 
     repo_target = DEFAULT_REPO_TARGET

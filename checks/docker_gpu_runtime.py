@@ -1,0 +1,110 @@
+"""``docker-gpu-runtime``: Docker can hand GPUs to containers (NVIDIA runtime / CDI; a live probe with --live)."""
+
+from __future__ import annotations
+
+import shutil
+
+from triton_doctor.check import Check, FindingFactory
+from triton_doctor.context import Context
+from triton_doctor.results import Category, Outcome
+
+#: The daemon's (or the NVIDIA Container CLI's) words, mapped to the catalog.
+LIVE_ERRORS = (
+    ("could not select device driver", "docker-gpu-runtime-missing"),
+    ("unknown or invalid runtime name: nvidia", "docker-gpu-runtime-missing"),
+    ("WSL environment detected but no adapters were found", "wsl-no-gpu-adapter"),
+    ("libnvidia-ml.so.1: cannot open shared object file", "nvml-library-missing"),
+    ("unsatisfied condition: cuda>=", "driver-too-old-requirement"),
+    ("Failed to initialize NVML: Unknown Error", "nvml-unknown-error-after-reload"),
+)
+INSTALL = (
+    "install the NVIDIA Container Toolkit, then: sudo nvidia-ctk runtime configure --runtime=docker && "
+    "sudo systemctl restart docker"
+)
+
+
+def classify_gpu_error(text: str) -> str | None:
+    """The catalog id for a GPU start error, if it is a known one."""
+    for needle, catalog in LIVE_ERRORS:
+        if needle.lower() in text.lower():
+            return catalog
+    return None
+
+
+class DockerGpuRuntime(Check):
+    """Docker's GPU support."""
+
+    id = "docker-gpu-runtime"
+    title = "Docker GPU runtime"
+    category = Category.DOCKER
+    requires = frozenset({"docker-daemon"})
+    after = frozenset({"docker-image"})
+    timeout_s = 120.0
+    explanation = (
+        "--gpus all needs the NVIDIA Container Toolkit configured in Docker: `docker info` then lists an "
+        "'nvidia' runtime or CDI spec directories. Without it every GPU container fails with 'could not select "
+        'device driver "" with capabilities: [[gpu]]\'. With --live the doctor starts a container with '
+        "--gpus all (the target image's nvidia-smi when the image is present, else an empty image: the daemon "
+        "attaches the GPUs before it looks for the program) and maps the daemon's error to its cause."
+    )
+    sub_ids = {
+        "missing": "no NVIDIA runtime, CDI spec or toolkit found",
+        "desktop": "Docker Desktop: GPU support is not visible in docker info",
+        "live-failed": "starting a container with --gpus all failed",
+        "live-ok": "a container with --gpus all started",
+    }
+
+    def run(self, ctx: Context) -> Outcome:
+        facts = ctx.docker()
+        f = FindingFactory(self.id)
+        has_runtime = "nvidia" in facts.runtimes
+        toolkit = [
+            t for t in ("nvidia-container-runtime-hook", "nvidia-container-cli", "nvidia-ctk") if shutil.which(t)
+        ]
+        local_daemon = facts.host.startswith("unix://") and not facts.desktop
+        evidence = (
+            f"docker info: Runtimes {', '.join(facts.runtimes) or 'none'}; CDISpecDirs "
+            f"{', '.join(facts.cdi_spec_dirs) or 'none'}; toolkit on PATH: {', '.join(toolkit) or 'none'}"
+        )
+        if not has_runtime and not toolkit:
+            if facts.desktop:
+                f.warning(
+                    "desktop",
+                    "Docker Desktop lists no NVIDIA runtime; GPU support depends on WSL2 and the Windows NVIDIA driver",
+                    evidence=evidence,
+                    remedy="run the live probe: triton-doctor check --live --only docker-gpu-runtime",
+                )
+            elif local_daemon:
+                f.error(
+                    "missing",
+                    "Docker cannot give GPUs to containers: no 'nvidia' runtime and no NVIDIA "
+                    "Container Toolkit on this host",
+                    evidence=evidence,
+                    remedy=INSTALL,
+                    catalog_id="docker-gpu-runtime-missing",
+                )
+        if ctx.live:
+            image = ctx.target.image if ctx.target.image and ctx.image(ctx.target.image).present else None
+            ok, output = ctx.probes.docker.probe_gpus(image=image, command=["nvidia-smi", "-L"] if image else None)
+            started = ok or ("executable file not found" in output or "no such file or directory" in output.lower())
+            if started:
+                f.info(
+                    "live-ok",
+                    "a container with --gpus all started" + (f": {output.splitlines()[0]}" if ok else ""),
+                    evidence=output[:300],
+                )
+            else:
+                catalog = classify_gpu_error(output)
+                f.error(
+                    "live-failed",
+                    "starting a container with --gpus all failed",
+                    evidence=output,
+                    catalog_id=catalog or "docker-gpu-runtime-missing",
+                    remedy=INSTALL
+                    if catalog in (None, "docker-gpu-runtime-missing")
+                    else "see triton-doctor explain docker-gpu-runtime; the evidence is the daemon's own message",
+                )
+        if not f.findings:
+            return f.outcome("nvidia runtime configured" if has_runtime else f"toolkit found: {', '.join(toolkit)}")
+        worst = [x for x in f.findings if x.severity.value != "info"]
+        return f.outcome(worst[0].message if worst else "GPU containers start")

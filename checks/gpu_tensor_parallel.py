@@ -1,0 +1,83 @@
+"""``gpu-tensor-parallel``: each model's tensor x pipeline parallel size fits the GPUs the container gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triton_doctor.check import Check, FindingFactory
+from triton_doctor.context import Context, ModelFacts
+from triton_doctor.gpuplan import visible_gpus
+from triton_doctor.modelmath import model_shape
+from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.results import Category, Outcome
+
+
+class GpuTensorParallel(Check):
+    """Tensor parallel vs GPU count."""
+
+    id = "gpu-tensor-parallel"
+    title = "Tensor parallel vs GPUs"
+    category = Category.GPU
+    requires = frozenset({"gpu-nvml"})
+    after = frozenset({"gpu-capability"})
+    explanation = (
+        "vLLM splits a model over tensor_parallel_size x pipeline_parallel_size GPUs and stops when the container "
+        "has fewer. The head count must divide by tensor_parallel_size. With instance_group KIND_GPU the backend "
+        "starts one engine per GPU (times count), each with the full model."
+    )
+    sub_ids = {
+        "too-few-gpus": "more GPUs asked for than the container gets",
+        "not-divisible": "attention heads not divisible by tensor_parallel_size",
+        "engines": "how many engines and GPUs the model uses",
+    }
+
+    def run(self, ctx: Context) -> Outcome:
+        gpus = visible_gpus(ctx.gpu(), ctx.target)
+        outcome = per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f, len(gpus)), ok="fits")
+        if outcome.skip_reason is None:
+            return Outcome(summary=f"{len(gpus)} GPU(s) visible; " + outcome.summary, findings=outcome.findings)
+        return outcome
+
+    def _evaluate(self, ctx: Context, model: ModelFacts, f: FindingFactory, count: int) -> None:
+        shape = model_shape(ctx, model.name)
+        if shape is None:
+            raise NotEvaluable("no readable model.json")
+        loc = model.json_location("tensor_parallel_size")
+        if shape.parallel > count:
+            f.error(
+                "too-few-gpus",
+                f"tensor_parallel_size x pipeline_parallel_size = {shape.parallel} needs "
+                f"{shape.parallel} GPUs; the container gets {count}",
+                model=model.name,
+                location=loc,
+                evidence=f'"tensor_parallel_size": {shape.tensor_parallel}; GPUs visible: {count}',
+                remedy=f'write "tensor_parallel_size": {max(1, count)} (or give the container more GPUs)',
+            )
+        if shape.num_attention_heads and shape.num_attention_heads % shape.tensor_parallel:
+            f.error(
+                "not-divisible",
+                f"{shape.num_attention_heads} attention heads are not divisible by "
+                f"tensor_parallel_size {shape.tensor_parallel}",
+                model=model.name,
+                location=loc,
+                catalog_id="tp-not-divisible",
+                remedy="use a tensor_parallel_size that divides the head count: "
+                + ", ".join(
+                    str(d)
+                    for d in range(1, min(count, shape.num_attention_heads) + 1)
+                    if shape.num_attention_heads % d == 0
+                ),
+            )
+        config: Any = model.parsed.message if model.parsed is not None else None
+        groups = list(config.instance_group) if config is not None else []
+        kinds = [g.DESCRIPTOR.fields_by_name["kind"].enum_type.values_by_number[g.kind].name for g in groups]
+        if "KIND_GPU" in kinds and shape.parallel == 1:
+            per_gpu = max((g.count or 1) for g in groups)
+            f.info(
+                "engines",
+                f"KIND_GPU: {per_gpu} engine(s) on each of {count} GPU(s) = {per_gpu * count} vLLM "
+                "engines, each with the whole model",
+                model=model.name,
+            )
+        else:
+            f.info("engines", f"one vLLM engine over {shape.parallel} of {count} GPU(s)", model=model.name)

@@ -1,0 +1,118 @@
+"""What a model weighs on a GPU: weights, KV cache per token, context length (an estimate, labelled so)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from triton_doctor.context import Context
+from triton_doctor.hfid import is_hub_id
+
+__all__ = ["ModelShape", "model_shape"]
+
+GIB = 1024**3
+DTYPE_BYTES = {"float32": 4, "float": 4, "float16": 2, "half": 2, "bfloat16": 2, "fp8": 1, "float8": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelShape:
+    """Numbers for the memory estimate of one Triton model (None: unknown)."""
+
+    name: str
+    source: str
+    weights_bytes: int | None
+    weights_origin: str
+    dtype: str | None
+    kv_bytes_per_token: int | None
+    max_model_len: int | None
+    context_origin: str
+    num_attention_heads: int | None
+    parallel: int
+    tensor_parallel: int
+    utilization: float
+    enforce_eager: bool
+
+
+def _text_config(config: dict[str, Any]) -> dict[str, Any]:
+    nested = config.get("text_config")
+    return {**config, **nested} if isinstance(nested, dict) else config
+
+
+def _int(config: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = config.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def model_shape(ctx: Context, name: str) -> ModelShape | None:
+    """The memory-relevant numbers of a model, from model.json, local config.json and weights, or the Hub."""
+    args = ctx.engine_args(name)
+    if args is None or not isinstance(args.get("model"), str):
+        return None
+    source = str(args["model"])
+    config: dict[str, Any] = {}
+    weights: int | None = None
+    weights_origin = "unknown"
+    if source.startswith("/"):
+        local = ctx.local_model(source)
+        if local.config is not None and isinstance(local.config.data, dict):
+            config = _text_config(local.config.data)
+        if local.weight_files:
+            weights = local.weights_bytes
+            weights_origin = f"{len(local.weight_files)} weight file(s) in {local.host_display}"
+    dtype_arg = args.get("dtype", "auto")
+    torch_dtype = str(config.get("torch_dtype") or config.get("dtype") or "")
+    if dtype_arg in (None, "auto"):
+        dtype = "float16" if torch_dtype in ("float32", "") else torch_dtype
+    else:
+        dtype = str(dtype_arg)
+    if weights is None and is_hub_id(source) and not ctx.target.offline:
+        from triton_doctor.tokens import container_token
+
+        info = ctx.hub_model(source, container_token(ctx.target).value)
+        params = info.data.get("parameters") if info.ok else None
+        if isinstance(params, int) and params > 0:
+            weights = params * DTYPE_BYTES.get(dtype, 2)
+            weights_origin = (
+                f"{params / 1e9:.2f} B parameters x {DTYPE_BYTES.get(dtype, 2)} bytes ({dtype}), from the Hub"
+            )
+    layers = _int(config, "num_hidden_layers", "n_layer", "num_layers")
+    heads = _int(config, "num_attention_heads", "n_head")
+    kv_heads = _int(config, "num_key_value_heads", "multi_query_group_num") or heads
+    head_dim = _int(config, "head_dim")
+    hidden = _int(config, "hidden_size", "n_embd")
+    if head_dim is None and hidden and heads:
+        head_dim = hidden // heads
+    kv_dtype = args.get("kv_cache_dtype", "auto")
+    kv_bytes = DTYPE_BYTES.get(str(kv_dtype), 1) if kv_dtype not in (None, "auto") else DTYPE_BYTES.get(dtype, 2)
+    per_token = 2 * layers * kv_heads * head_dim * kv_bytes if layers and kv_heads and head_dim else None
+    wanted = args.get("max_model_len")
+    derived = _int(config, "max_position_embeddings", "n_positions", "max_seq_len", "seq_length")
+    length: int | None
+    if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 0:
+        length, origin = wanted, "max_model_len in model.json"
+    else:
+        length, origin = derived, "max_position_embeddings (no max_model_len in model.json)"
+    tp = args.get("tensor_parallel_size", 1)
+    pp = args.get("pipeline_parallel_size", 1)
+    tp = tp if isinstance(tp, int) and not isinstance(tp, bool) and tp > 0 else 1
+    pp = pp if isinstance(pp, int) and not isinstance(pp, bool) and pp > 0 else 1
+    util = args.get("gpu_memory_utilization", 0.9)
+    util = float(util) if isinstance(util, (int, float)) and not isinstance(util, bool) and 0 < util <= 1 else 0.9
+    return ModelShape(
+        name=name,
+        source=source,
+        weights_bytes=weights,
+        weights_origin=weights_origin,
+        dtype=dtype,
+        kv_bytes_per_token=per_token,
+        max_model_len=length,
+        context_origin=origin,
+        num_attention_heads=heads,
+        parallel=tp * pp,
+        tensor_parallel=tp,
+        utilization=util,
+        enforce_eager=args.get("enforce_eager") is True,
+    )
