@@ -68,9 +68,10 @@ class GpuMemory(Check):
         shape = model_shape(ctx, model.name)
         if shape is None:
             raise NotEvaluable("no readable model.json")
-        gpus = visible_gpus(ctx.gpu(), ctx.target)[: max(1, shape.parallel)]
-        if not gpus:
-            raise NotEvaluable("no GPU")
+        visible = visible_gpus(ctx.gpu(), ctx.target)
+        if shape.parallel > len(visible):
+            raise NotEvaluable(f"needs {shape.parallel} GPUs, {len(visible)} visible (see gpu-tensor-parallel)")
+        gpus = visible[: max(1, shape.parallel)]
         smallest = min(gpus, key=lambda g: g.memory_total)
         budget = int(shape.utilization * smallest.memory_total)
         loc = model.json_location("gpu_memory_utilization") or model.json_location()

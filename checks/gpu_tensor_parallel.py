@@ -71,6 +71,8 @@ class GpuTensorParallel(Check):
         config: Any = model.parsed.message if model.parsed is not None else None
         groups = list(config.instance_group) if config is not None else []
         kinds = [g.DESCRIPTOR.fields_by_name["kind"].enum_type.values_by_number[g.kind].name for g in groups]
+        if shape.parallel > count:
+            return
         if "KIND_GPU" in kinds and shape.parallel == 1:
             per_gpu = max((g.count or 1) for g in groups)
             f.info(

@@ -98,7 +98,10 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     ctx = Context(target, config, live=req.live)
     secrets = known_secrets(target)
     start = time.monotonic()
-    results = _run_with_progress(console, selected, ctx, target, req, policy, secrets)
+    try:
+        results = _run_with_progress(console, selected, ctx, target, req, policy, secrets)
+    finally:
+        ctx.close()
     code = exit_code(results, fail_on)
     report = Report(
         tool_version=__version__,

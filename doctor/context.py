@@ -11,6 +11,7 @@ The exception is the parsed ``config.pbtxt``, a protobuf message, which checks t
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -180,12 +181,28 @@ def read_json(path: Path, display: str) -> JsonDoc:
     )
 
 
+def _nvml_source() -> Callable[[], GpuFacts]:
+    """NVML itself, or the recorded facts named by ``TRITON_DOCTOR_NVML_REPLAY`` (a JSON file written by
+    ``scripts/gpu_run.sh`` on a GPU machine), so a machine's GPUs can be replayed where there are none."""
+    replay = os.environ.get("TRITON_DOCTOR_NVML_REPLAY")
+    if not replay:
+        return read_nvml
+
+    def recorded() -> GpuFacts:
+        try:
+            return GpuFacts.from_json(json.loads(Path(replay).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            return GpuFacts(available=False, error_kind="other", error=f"TRITON_DOCTOR_NVML_REPLAY={replay}: {exc}")
+
+    return recorded
+
+
 @dataclass(slots=True)
 class Probes:
     """The code that touches the world; tests replace parts (e.g. recorded NVML values)."""
 
     docker: DockerProbe = field(default_factory=DockerProbe)
-    nvml: Callable[[], GpuFacts] = read_nvml
+    nvml: Callable[[], GpuFacts] = field(default_factory=_nvml_source)
     hub: HubProbe = field(default_factory=HubProbe)
 
 
@@ -203,6 +220,10 @@ class Context:
         self._cache: dict[tuple[object, ...], object] = {}
         self._locks: dict[tuple[object, ...], threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def close(self) -> None:
+        """Release connections held by probes."""
+        self.probes.docker.close()
 
     def fact(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         """Return the cached fact ``key``, computing it once with ``compute``."""

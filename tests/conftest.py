@@ -11,6 +11,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+
+# Only loopback traffic in tests: huggingface_hub fixes its endpoint when first imported (and fetches an
+# "agent harness" list from it), so pin it to a closed loopback port before anything imports it. Tests that
+# talk to the local Hub server set HF_ENDPOINT for the doctor's own calls.
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HUGGING_FACE_HUB_TOKEN", None)
+
 from triton_doctor.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,6 +14,7 @@ semantics (a device request) and reports the daemon's error, e.g. ``could not se
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tarfile
@@ -144,8 +145,8 @@ def docker_host() -> str:
 class DockerProbe:
     """Talks to the Docker daemon through the SDK, lazily imported."""
 
-    def __init__(self, timeout: float = TIMEOUT_S) -> None:
-        self.timeout = timeout
+    def __init__(self, timeout: float | None = None) -> None:
+        self.timeout = timeout or float(os.environ.get("TRITON_DOCTOR_DOCKER_TIMEOUT", TIMEOUT_S))
         self._client: Any = None
 
     def client(self) -> Any:
@@ -156,15 +157,31 @@ class DockerProbe:
             self._client = docker.from_env(timeout=int(max(1, self.timeout)))
         return self._client
 
+    def close(self) -> None:
+        """Close the SDK client's connections."""
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+
     def facts(self) -> DockerFacts:
         """Ping the daemon and read version, info and containers."""
         host = docker_host()
+        if host.startswith("unix://") and not os.path.exists(host.removeprefix("unix://")):
+            # Checked first: docker-py leaks the socket object of a failed unix connect().
+            return DockerFacts(
+                host=host,
+                reachable=False,
+                error_kind="socket-missing",
+                error=f"no such socket: {host.removeprefix('unix://')}",
+            )
         try:
             client = self.client()
             version = client.version()
             info = client.info()
             containers = client.api.containers(all=True)
         except Exception as exc:  # noqa: BLE001 - every failure is a fact
+            self.close()
             return DockerFacts(host=host, reachable=False, error_kind=classify_error(exc), error=_short(exc))
         security = [str(s) for s in info.get("SecurityOptions") or []]
         runtimes = tuple(sorted((info.get("Runtimes") or {}).keys()))

@@ -91,9 +91,14 @@ def _failure(exc: BaseException) -> HubCall:
 class HubProbe:
     """whoami, model info and access checks, each with a timeout."""
 
-    def __init__(self, endpoint: str | None = None, timeout: float = TIMEOUT_S) -> None:
-        self.endpoint = endpoint or hub_endpoint()
-        self.timeout = timeout
+    def __init__(self, endpoint: str | None = None, timeout: float | None = None) -> None:
+        self._endpoint = endpoint
+        self.timeout = timeout or float(os.environ.get("TRITON_DOCTOR_HUB_TIMEOUT", TIMEOUT_S))
+
+    @property
+    def endpoint(self) -> str:
+        """The Hub URL (HF_ENDPOINT is read when used, not when the probe is made)."""
+        return self._endpoint or hub_endpoint()
 
     def _api(self) -> Any:
         _install_timeout(self.timeout)
