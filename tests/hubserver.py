@@ -24,6 +24,7 @@ GATED = "google/gemma-2b-it"
 PUBLIC = "openai-community/gpt2"
 SLOW = "slow-org/slow-model"
 LIMITED = "busy-org/busy-model"
+HUGE = "huge-org/huge-model"
 
 #: token -> (user, role, fine-grained can-read-gated, access to the gated model: granted|none|pending)
 TOKENS: dict[str, tuple[str, str, bool | None, str]] = {
@@ -41,6 +42,7 @@ MODELS: dict[str, dict[str, Any]] = {
     PUBLIC: {"gated": False, "params": 137_022_720, "config": {"architectures": ["GPT2LMHeadModel"]}},
     SLOW: {"gated": False, "params": 1_000_000, "config": {}, "delay": 5.0},
     LIMITED: {"gated": False, "params": 1_000_000, "config": {}, "status": 429},
+    HUGE: {"gated": False, "params": 400_000_000_000_000, "config": {}},
 }
 
 

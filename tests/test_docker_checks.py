@@ -195,3 +195,46 @@ def test_daemon_too_slow(silent_daemon: str) -> None:
         "check", "--only", "docker-daemon", env={"DOCKER_HOST": silent_daemon, "TRITON_DOCTOR_DOCKER_TIMEOUT": "1"}
     )
     assert code == 1 and "docker-daemon[timeout]" in _findings(report)
+
+
+def test_plain_check_on_broken_guide_command(client: Any, tmp_path: Path) -> None:
+    """The issue's bar: version gap, missing GPU and runtime, every mount problem, with catalog ids; exit 1."""
+    missing = tmp_path / "triton_project" / "local_models"
+    command = (
+        "docker run --gpus all -d --rm -p 18000:8000 -p 18001:8001 -p 18002:8002 "
+        f"--mount type=bind,source={HEALTHY}/model_repository,target=/models "
+        f"--mount type=bind,source={missing},target=/local_models "
+        "--mount type=bind,source=relative/dir,target=/extra "
+        "--mount type=volume,source=triton_hf_cache,target=/root/.cache/huggingface "
+        f"--name triton_doctor_test_guide {IMAGE} tritonserver --model-repository=/models "
+        "--model-control-mode=explicit --load-model=gemma_local"
+    )
+    code, report, stderr = _run("check", "--offline", "--docker-command", command)
+    found = _findings(report)
+    assert code == 1
+    if client.version()["Version"].startswith("20.10"):
+        assert "docker-version[older-than-guide]" in found
+    assert found["gpu-nvml[library-missing]"]["catalog_id"] in {"nvml-library-missing", "wsl-no-gpu-adapter"}
+    assert found["docker-gpu-runtime[missing]"]["catalog_id"] == "docker-gpu-runtime-missing"
+    assert found["mount-sources[missing]"]["catalog_id"] == "bind-source-missing"
+    assert found["mount-sources[relative]"]["catalog_id"] == "bind-source-missing"
+    assert found["mount-daemon-view[rejected]"]["catalog_id"] == "bind-source-missing"
+    assert found["model-source[missing]"]["catalog_id"] == "local-model-path-not-mounted"
+    assert found["docker-run-options[shm-size]"]["catalog_id"] == "shm-too-small-python-backend"
+    assert "[✗] Bind-mount sources" in stderr
+
+
+def test_image_present_absent_and_not_vllm(client: Any) -> None:
+    from triton_doctor.probes.docker_probe import PROBE_IMAGE, DockerProbe
+
+    probe = DockerProbe()
+    probe.ensure_probe_image()
+    probe.close()
+    code, report, _ = _run("check", "--only", "docker-image", "--image", PROBE_IMAGE)
+    assert code == 0 and "docker-image[present]" in _findings(report)
+    code, report, _ = _run("check", "--only", "docker-image", "--image", IMAGE)
+    assert code == 0 and "about 10 GB" in _findings(report)["docker-image[pull]"]["message"]
+    code, report, _ = _run("check", "--only", "docker-image", "--image", "nvcr.io/nvidia/tritonserver:25.06-py3")
+    found = _findings(report)["docker-image[not-vllm]"]
+    assert code == 1 and found["catalog_id"] == "wrong-image-no-vllm-backend"
+    assert "25.06-vllm-python-py3" in found["remedy"]
