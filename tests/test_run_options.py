@@ -20,8 +20,10 @@ def _findings(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[
 
 
 def test_guide_command_as_written() -> None:
-    command = (f"docker run --gpus all -d --rm -p 8000:8000 --mount type=bind,source={REPO},target=/models "
-               f"--name triton_vllm_server {IMAGE} tritonserver --model-repository=/models")
+    command = (
+        f"docker run --gpus all -d --rm -p 8000:8000 --mount type=bind,source={REPO},target=/models "
+        f"--name triton_vllm_server {IMAGE} tritonserver --model-repository=/models"
+    )
     code, found = _findings("--only", "docker-run-options", "--docker-command", command)
     assert code == 0
     assert found["docker-run-options[shm-size]"]["catalog_id"] == "shm-too-small-python-backend"
@@ -31,8 +33,10 @@ def test_guide_command_as_written() -> None:
 
 
 def test_missing_gpus_host_network_and_git_bash_path() -> None:
-    command = (f"docker run --net=host -p 8000:8000 --shm-size=64m -v {REPO}:/models {IMAGE} tritonserver "
-               '"--model-repository=C:/Program Files/Git/models" --model-control-mode=explicit')
+    command = (
+        f"docker run --net=host -p 8000:8000 --shm-size=64m -v {REPO}:/models {IMAGE} tritonserver "
+        '"--model-repository=C:/Program Files/Git/models" --model-control-mode=explicit'
+    )
     code, found = _findings("--only", "docker-run-options", "--docker-command", command)
     assert code == 1
     assert found["docker-run-options[no-gpus]"]["catalog_id"] == "no-gpu-in-container"
@@ -62,8 +66,9 @@ def test_host_ram_against_huge_local_weights(tmp_path: Path) -> None:
     (repo / "big" / "1").mkdir(parents=True)
     (repo / "big" / "config.pbtxt").write_text('backend: "vllm"\n')
     (repo / "big" / "1" / "model.json").write_text(json.dumps({"model": "/local_models/big"}))
-    code, found = _findings("--only", "host-resources", "--repo", str(repo), "--mount",
-                            f"{tmp_path / 'local_models'}:/local_models")
+    code, found = _findings(
+        "--only", "host-resources", "--repo", str(repo), "--mount", f"{tmp_path / 'local_models'}:/local_models"
+    )
     assert code == 0
     assert found["host-resources[ram]"]["catalog_id"] == "host-ram-oom-killed"
     assert "4.0 TiB" in found["host-resources[ram]"]["message"]
@@ -76,11 +81,18 @@ def test_hf_cache_disk_against_a_huge_hub_model(tmp_path: Path) -> None:
     (repo / "huge" / "1" / "model.json").write_text(json.dumps({"model": HUGE}))
     cache = tmp_path / "hf_cache"
     cache.mkdir()
-    command = (f"docker run --gpus all -v {repo}:/models -v {cache}:/root/.cache/huggingface {IMAGE} "
-               "tritonserver --model-repository=/models")
+    command = (
+        f"docker run --gpus all -v {repo}:/models -v {cache}:/root/.cache/huggingface {IMAGE} "
+        "tritonserver --model-repository=/models"
+    )
     with hub_server() as hub:
-        code, found = _findings("--only", "host-resources", "--docker-command", command,
-                                env={"HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "home")})
+        code, found = _findings(
+            "--only",
+            "host-resources",
+            "--docker-command",
+            command,
+            env={"HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "home")},
+        )
     assert code == 1
     assert found["host-resources[disk]"]["catalog_id"] == "image-pull-no-space"
     assert str(cache) in found["host-resources[disk]"]["message"]
