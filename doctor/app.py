@@ -17,7 +17,7 @@ from triton_doctor.policy import Policy, exit_code
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import CheckResult, Report
 from triton_doctor.runner import RunOptions, run_checks
-from triton_doctor.target import Target, TargetInput, build_target
+from triton_doctor.target import Target, TargetError, TargetInput, build_target
 from triton_doctor.tokens import known_secrets, redact
 
 __all__ = ["CheckRequest", "make_console", "run_check_command", "sample_paths", "write_output"]
@@ -218,3 +218,97 @@ def _emit(report: Report, code: int, fmt: str, output: str | None) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+@dataclass(slots=True, kw_only=True)
+class LogsRequest:
+    """Everything ``triton-doctor logs`` was asked."""
+
+    source: str
+    fmt: str = "text"
+    output: str | None = None
+    fail_on: str = "fail"
+    verbose: bool = False
+    skip: tuple[str, ...] = ()
+
+
+def run_logs_command(req: LogsRequest) -> int:
+    """Diagnose a log from a file, stdin (``-``) or a container; report like ``check``; return the exit code.
+
+    Raises :class:`~triton_doctor.target.TargetError` when the source is neither (exit code 2).
+    """
+    from triton_doctor.logs import LogDiagnosis, scan, scan_lines
+    from triton_doctor.logs.findings import CHECK_ID, diagnosis_outcome
+    from triton_doctor.results import Category
+
+    console = make_console(sys.stderr)
+    start = time.monotonic()
+    status = console.status(f"reading {req.source}", spinner="dots") if console.is_terminal else None
+    if status is not None:
+        status.start()
+    try:
+        diag: LogDiagnosis
+        if req.source == "-":
+            label = "stdin"
+            diag = scan(sys.stdin.buffer)
+        elif Path(req.source).is_file():
+            label = req.source
+            try:
+                with open(req.source, "rb") as handle:
+                    diag = scan(handle)
+            except OSError as exc:
+                raise TargetError(f"{req.source}: cannot read: {exc.strerror or exc}") from exc
+        else:
+            from triton_doctor.probes.docker_probe import DockerProbe
+
+            probe = DockerProbe()
+            try:
+                facts = probe.facts()
+                if not facts.reachable:
+                    raise TargetError(
+                        f"{req.source!r} is not a file, and the Docker daemon is not reachable to look "
+                        f"for a container of that name ({facts.error})"
+                    )
+                match = next(
+                    (
+                        c
+                        for c in facts.containers
+                        if req.source in {c.name, c.id} or (len(req.source) >= 4 and c.id.startswith(req.source))
+                    ),
+                    None,
+                )
+                if match is None:
+                    raise TargetError(f"{req.source!r} is neither a file nor a container (docker ps -a lists them)")
+                label = f"container {match.name}"
+                diag = scan_lines(probe.log_lines(match.id))
+            finally:
+                probe.close()
+    finally:
+        if status is not None:
+            status.stop()
+    outcome = diagnosis_outcome(diag, label)
+    policy = Policy.from_options([], req.skip)
+    result = CheckResult(
+        check=CHECK_ID,
+        title="Log diagnosis",
+        category=Category.LOGS,
+        status=outcome.status,
+        summary=outcome.summary,
+        findings=outcome.findings,
+        duration_ms=int((time.monotonic() - start) * 1000),
+    )
+    secrets = known_secrets(Target(repo="."))
+    result = redact_result(policy.filter_findings(result), secrets)
+    code = exit_code([result], req.fail_on)
+    report = Report(
+        tool_version=__version__,
+        target={"logs": redact(label, secrets)},
+        results=(result,),
+        duration_ms=result.duration_ms,
+    )
+    from triton_doctor.report.text import render_result, render_summary
+
+    render_result(console, result, verbose=req.verbose)
+    render_summary(console, report, int(code))
+    _emit(report, int(code), req.fmt, req.output)
+    return int(code)

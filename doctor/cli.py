@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from triton_doctor import __version__
 
 __all__ = ["main"]
@@ -146,6 +147,43 @@ def check(
     try:
         code = run_check_command(request)
     except (TargetError, PolicyError) as exc:
+        _fail_usage(str(exc))
+    except OSError as exc:
+        _fail_usage(f"cannot write the report: {exc}")
+    except KeyboardInterrupt:
+        click.echo("triton-doctor: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code)
+
+
+@cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
+@click.argument("source", metavar="SOURCE")
+@click.option("--skip", multiple=True, metavar="ID", help="Skip findings, e.g. container-logs[hf-rate-limited].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit"]),
+    default="text",
+    help="Report format (text goes to stderr; json and junit to stdout or --output).",
+)
+@click.option("--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["warn", "fail"]),
+    default="fail",
+    help="Lowest status that makes the exit code 1 (default: fail).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show informational findings and sub-ids.")
+def logs(source: str, skip: tuple[str, ...], fmt: str, output: str | None, fail_on: str, verbose: bool) -> None:
+    """Diagnose a Triton log: SOURCE is a container name or id, a file, or - for stdin."""
+    from triton_doctor.app import LogsRequest, run_logs_command
+    from triton_doctor.target import TargetError
+
+    try:
+        code = run_logs_command(
+            LogsRequest(source=source, fmt=fmt, output=output, fail_on=fail_on, verbose=verbose, skip=skip)
+        )
+    except TargetError as exc:
         _fail_usage(str(exc))
     except OSError as exc:
         _fail_usage(f"cannot write the report: {exc}")

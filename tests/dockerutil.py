@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-SLEEP_IMAGE = "triton-doctor-test/sleep:1"
+SLEEP_IMAGE = "triton-doctor-test/sleep:2"
 TEST_LABEL = "io.triton-doctor.test"
 
 
@@ -38,19 +38,17 @@ def docker_client() -> Any:
 
 
 def sleep_image(client: Any) -> str:
-    """An image holding only /bin/sleep and the libraries it links, imported from this host (no registry)."""
+    """An image holding only /bin/sleep, /bin/cat and their libraries, imported from this host (no registry)."""
     try:
         client.images.get(SLEEP_IMAGE)
         return SLEEP_IMAGE
     except Exception:
         pass
-    libs = [
-        line.split("=>")[-1].split("(")[0].strip()
-        for line in subprocess.run(
-            ["ldd", "/bin/sleep"], capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-    ]
-    files = ["/bin/sleep", *[lib for lib in libs if lib.startswith("/")]]
+    files: list[str] = []
+    for program in ("/bin/sleep", "/bin/cat"):
+        ldd = subprocess.run(["ldd", program], capture_output=True, text=True, check=True).stdout
+        libs = [line.split("=>")[-1].split("(")[0].strip() for line in ldd.splitlines()]
+        files += [program, *[lib for lib in libs if lib.startswith("/")]]
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         added: set[str] = set()
@@ -67,10 +65,10 @@ def sleep_image(client: Any) -> str:
 
 
 @contextmanager
-def running_container(client: Any, **kwargs: Any) -> Iterator[Any]:
+def running_container(client: Any, command: list[str] | None = None, **kwargs: Any) -> Iterator[Any]:
     """Run a labelled container from the sleep image; always removed."""
     image = sleep_image(client)
-    container = client.containers.create(image, ["/bin/sleep", "120"], labels={TEST_LABEL: "1"}, **kwargs)
+    container = client.containers.create(image, command or ["/bin/sleep", "120"], labels={TEST_LABEL: "1"}, **kwargs)
     try:
         container.start()
         yield container

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from triton_doctor import __version__
 
 from tests.conftest import FIXTURES, run_cli, validate_report
+from triton_doctor import __version__
 
 HEALTHY = FIXTURES / "repos" / "healthy-remote" / "model_repository"
 BROKEN = FIXTURES / "repos" / "batch-size-guide-256" / "model_repository"

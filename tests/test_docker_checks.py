@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from triton_doctor.probes.docker_probe import PROBE_LABEL
 
 from tests.conftest import FIXTURES, all_findings, run_cli
 from tests.dockerutil import TEST_LABEL, docker_client, running_container
+from triton_doctor.probes.docker_probe import PROBE_LABEL
 
 HEALTHY = FIXTURES / "repos" / "healthy-local"
 IMAGE = "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from triton_doctor.dockercmd import DockerCommandError, parse_docker_run, split_command
 from triton_doctor.target import TargetError, TargetInput, build_target
 

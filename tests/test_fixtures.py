@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from triton_doctor.knowledge import CATALOG
 
 from tests.conftest import FIXTURES, all_findings, run_cli, validate_report
+from triton_doctor.knowledge import CATALOG
 
 CASES: list[dict[str, Any]] = json.loads((FIXTURES / "cases.json").read_text())
 

@@ -157,6 +157,7 @@ def test_validate_rejects_non_checks() -> None:
 def test_unreadable_repository_is_a_finding(monkeypatch: object, tmp_path: object) -> None:
     """Root ignores permissions, so the probe's failure is simulated at the probe boundary."""
     import pytest
+
     from triton_doctor.probes import fs
 
     mp = pytest.MonkeyPatch()

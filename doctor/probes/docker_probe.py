@@ -18,6 +18,7 @@ import contextlib
 import io
 import os
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -302,6 +303,18 @@ class DockerProbe:
         finally:
             if container_id is not None:
                 self._remove(container_id)
+
+    def log_lines(self, container: str) -> Iterator[str]:
+        """A container's log (stdout and stderr), streamed line by line."""
+        stream = self.client().api.logs(container, stdout=True, stderr=True, stream=True, follow=False)
+        pending = b""
+        for chunk in stream:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", "replace")
+        if pending:
+            yield pending.decode("utf-8", "replace")
 
     def _remove(self, container_id: str) -> None:
         try:

@@ -1,0 +1,104 @@
+"""Turn a :class:`~triton_doctor.logs.LogDiagnosis` into the findings of ``container-logs``.
+
+Root causes are reported (error; ``note`` entries as warnings) with every line number where they appear;
+wrappers such as ``failed to load all models`` only when no root cause was found, quoting the last
+exception above them. A Python stub error no catalog entry knows, and a model the status table lists as
+UNAVAILABLE for a reason nothing else explains, are reported too, without a catalog id.
+"""
+
+from __future__ import annotations
+
+from triton_doctor.check import FindingFactory
+from triton_doctor.logs import LogDiagnosis, load_catalog
+from triton_doctor.results import Location, Outcome
+
+__all__ = ["CHECK_ID", "diagnosis_outcome"]
+
+CHECK_ID = "container-logs"
+
+
+def _evidence(lines: list[tuple[int, str]]) -> str:
+    return "\n".join(f"L{n}: {text.strip()[:300]}" for n, text in lines)
+
+
+def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
+    """Findings and a summary for a scanned log; ``source`` names it (file, container, stdin)."""
+    entries = {e.id: e for e in load_catalog()}
+    f = FindingFactory(CHECK_ID)
+    roots = diag.root_causes()
+    for cid in roots:
+        entry = entries[cid]
+        hits = diag.hits[cid]
+        more = diag.counts[cid] - len(hits)
+        where = ", ".join(str(h.line_no) for h in hits) + (f" (+{more} more)" if more > 0 else "")
+        f.error(
+            cid,
+            f"{hits[0].fragment} (line {where}): {entry.cause}",
+            evidence=_evidence([(h.line_no, h.text) for h in hits]),
+            remedy=entry.remedy,
+            catalog_id=cid,
+            location=Location(path=source, line=hits[0].line_no),
+        )
+    for cid, hits in diag.hits.items():
+        entry = entries[cid]
+        if entry.role == "note":
+            f.warning(
+                cid,
+                f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}",
+                evidence=_evidence([(h.line_no, h.text) for h in hits]),
+                remedy=entry.remedy,
+                catalog_id=cid,
+                location=Location(path=source, line=hits[0].line_no),
+            )
+    explained = bool(roots)
+    for hit in diag.stub_errors:
+        explained = True
+        f.error(
+            "python-stub",
+            f"the Python backend failed to start the model (line {hit.line_no})",
+            evidence=_evidence([(hit.line_no, hit.text)]),
+            location=Location(path=source, line=hit.line_no),
+            remedy="read the exception: it comes from the backend's model.py or from vLLM; "
+            "triton-doctor check --only repo checks the repository",
+        )
+    if not explained:
+        for cid, hits in diag.hits.items():
+            entry = entries[cid]
+            if entry.role != "wrapper":
+                continue
+            lines = [(h.line_no, h.text) for h in hits]
+            context = diag.wrapper_context.get(cid)
+            if context is not None:
+                lines.insert(0, (context.line_no, context.text))
+            f.error(
+                cid,
+                f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}",
+                evidence=_evidence(lines),
+                remedy=entry.remedy,
+                catalog_id=cid,
+                location=Location(path=source, line=hits[0].line_no),
+            )
+            explained = True
+    if not explained:
+        for model, (version, status, line_no) in diag.models.items():
+            if status.upper().startswith("UNAVAILABLE"):
+                f.error(
+                    "model-unavailable",
+                    f"model {model} version {version} is {status}",
+                    evidence=_evidence([(line_no, f"| {model} | {version} | {status} |")]),
+                    location=Location(path=source, line=line_no),
+                    remedy="read the lines above the status table for the load error",
+                )
+    for model, (version, status, line_no) in diag.models.items():
+        if status.upper() == "READY":
+            f.info("model-ready", f"model {model} version {version} is READY (line {line_no})")
+    parts = [f"{source}: {diag.lines} lines"]
+    if diag.release or diag.server_version:
+        parts.append(f"release {diag.release or '?'} (server {diag.server_version or '?'})")
+    if diag.vllm_version:
+        parts.append(f"vLLM {diag.vllm_version}")
+    if diag.options.get("model_control_mode"):
+        parts.append(diag.options["model_control_mode"])
+    if diag.models:
+        parts.append(", ".join(f"{m} {s.split(':')[0]}" for m, (_v, s, _n) in diag.models.items()))
+    return f.outcome("; ".join(parts))

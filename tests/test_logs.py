@@ -1,0 +1,175 @@
+"""Log diagnosis: every catalog entry's example log, healthy logs, wrappers, streaming, sources."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures.logs.generate import FAILURES, NO_LOG
+from tests.conftest import FIXTURES, all_findings, run_cli
+from triton_doctor.knowledge import CATALOG
+from triton_doctor.logs import load_catalog, scan, scan_lines
+
+LOGS = FIXTURES / "logs"
+CASES: dict[str, list[str]] = json.loads((LOGS / "cases.json").read_text())
+NOTES = {e.id for e in load_catalog() if e.role == "note"}
+
+
+def _logs(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+    result = run_cli("logs", *args, "--format", "json", env=env)
+    assert "Traceback" not in result.stderr
+    return result.exit_code, result.json(), result.stderr
+
+
+def test_catalog_matches_the_knowledge_base() -> None:
+    ids = [e.id for e in load_catalog()]
+    assert ids == list(CATALOG)
+    assert {e.id for e in load_catalog() if not e.patterns} == NO_LOG
+    assert set(FAILURES) | NO_LOG == set(CATALOG)
+
+
+def test_committed_logs_are_current(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(LOGS / "generate.py"), str(tmp_path)], check=True, capture_output=True)
+    for path in tmp_path.iterdir():
+        assert path.read_text() == (LOGS / path.name).read_text(), path.name
+
+
+@pytest.mark.parametrize("name", sorted(CASES), ids=sorted(CASES))
+def test_example_log(name: str) -> None:
+    code, report, _ = _logs(str(LOGS / name))
+    findings = all_findings(report)
+    errors = [f for f in findings if f["severity"] != "info"]
+    if not CASES[name]:
+        assert errors == [] and code == 0
+        assert any(f["id"] == "container-logs[model-ready]" for f in findings) or "default" in name
+        return
+    (expected,) = CASES[name]
+    hit = next((f for f in errors if f["catalog_id"] == expected), None)
+    assert hit is not None, [f["id"] for f in errors]
+    assert hit["id"] == f"container-logs[{expected}]"
+    assert hit["location"]["line"] >= 1 and hit["evidence"].startswith(f"L{hit['location']['line']}: ")
+    assert hit["remedy"]
+    line = (LOGS / name).read_text().splitlines()[hit["location"]["line"] - 1]
+    assert line.strip()[:40] in hit["evidence"]
+    assert code == (0 if expected in NOTES else 1)
+
+
+def test_wrappers_only_without_a_root_cause() -> None:
+    _, report, _ = _logs(str(LOGS / "no-kv-cache-memory.log"))
+    ids = {f["catalog_id"] for f in all_findings(report) if f["severity"] == "error"}
+    assert ids == {"no-kv-cache-memory"}
+    _, report, _ = _logs(str(LOGS / "server-exits-on-any-load-failure.log"))
+    ids = {f["catalog_id"] for f in all_findings(report) if f["severity"] == "error"}
+    assert "server-exits-on-any-load-failure" in ids
+
+
+def test_python_backend_triple_is_one_finding() -> None:
+    _, report, _ = _logs(str(LOGS / "unknown-engine-arg.log"))
+    (finding,) = [f for f in all_findings(report) if f["catalog_id"] == "unknown-engine-arg"]
+    assert "'disable_log_requests'" in finding["message"]
+    assert finding["evidence"].count("\n") >= 1  # pb_stub and failed-to-load lines both quoted
+
+
+def test_tables_and_banner() -> None:
+    with (LOGS / "healthy-explicit.log").open("rb") as handle:
+        diag = scan(handle)
+    assert diag.release == "25.06" and diag.server_version == "2.59.0" and diag.vllm_version == "0.9.0rc1"
+    assert diag.models == {"gemma": ("1", "READY", diag.models["gemma"][2])}
+    assert diag.options["model_control_mode"] == "MODE_EXPLICIT"
+
+
+def test_unquoted_old_glog_ansi_and_crlf() -> None:
+    lines = [
+        "\x1b[31mE0120 08:28:09.425599 2049 model_lifecycle.cc:654] failed to load 'gemma' version 1: Internal: "
+        "ValueError: No available memory for the cache blocks.\x1b[0m\r",
+        "error: creating server: Internal - failed to load all models\r",
+    ]
+    diag = scan_lines(lines)
+    assert diag.root_causes() == ["no-kv-cache-memory"]
+    assert diag.hits["no-kv-cache-memory"][0].line_no == 1
+    assert "\x1b" not in diag.hits["no-kv-cache-memory"][0].text
+
+
+def test_uncatalogued_stub_error_and_unavailable_model() -> None:
+    lines = [
+        'I0120 08:28:20.425599 1 pb_stub.cc:366] "Failed to initialize Python stub: '
+        'ZeroDivisionError: division by zero"',
+        "| Model | Version | Status |",
+        "| gemma | 1 | UNAVAILABLE: Internal: ZeroDivisionError: division by zero |",
+    ]
+    from triton_doctor.logs.findings import diagnosis_outcome
+
+    outcome = diagnosis_outcome(scan_lines(lines), "test")
+    assert [f.id for f in outcome.findings] == ["container-logs[python-stub]"]
+    outcome = diagnosis_outcome(scan_lines(lines[1:]), "test")
+    assert [f.id for f in outcome.findings] == ["container-logs[model-unavailable]"]
+
+
+def test_streaming_across_chunks_keeps_line_numbers() -> None:
+    healthy = (LOGS / "healthy-explicit.log").read_bytes()
+    repeats = (3 << 20) // len(healthy) + 1  # about 3 MiB: several 1 MiB chunks
+    failure = b"(EngineCore_DP0 pid=1) ERROR ValueError: No available memory for the cache blocks.\n"
+    data = healthy * repeats + failure + b"error: creating server: Internal - failed to load all models\n"
+    diag = scan(io.BytesIO(data))
+    expected_line = healthy.count(b"\n") * repeats + 1
+    assert diag.lines == expected_line + 1
+    assert diag.hits["no-kv-cache-memory"][0].line_no == expected_line
+    assert diag.root_causes() == ["no-kv-cache-memory"]
+
+
+def test_stdin_and_bad_sources(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "triton_doctor", "logs", "-", "--format", "json"],
+        input=(LOGS / "port-in-use.log").read_bytes(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["checks"][0]["findings"][0]["catalog_id"] == "port-in-use"
+    result = run_cli("logs", str(tmp_path / "nope"), env={"DOCKER_HOST": "unix:///nonexistent"})
+    assert result.exit_code == 2
+    assert "neither a file nor a container" in result.stderr or "not a file" in result.stderr
+
+
+def test_fail_on_warn_for_notes() -> None:
+    code, _, _ = _logs(str(LOGS / "hf-rate-limited.log"))
+    assert code == 0
+    result = run_cli("logs", str(LOGS / "hf-rate-limited.log"), "--fail-on", "warn")
+    assert result.exit_code == 1
+
+
+def test_container_source_and_container_logs_check(tmp_path: Path) -> None:
+    from tests.dockerutil import docker_client, running_container
+
+    client = docker_client()
+    log = LOGS / "kv-cache-too-small-for-max-len.log"
+    try:
+        with running_container(
+            client,
+            command=["/bin/cat", "/log"],
+            name="triton_doctor_test_logs",
+            volumes={str(log): {"bind": "/log", "mode": "ro"}},
+        ) as container:
+            for _ in range(50):
+                container.reload()
+                if container.status == "exited":
+                    break
+                time.sleep(0.1)
+            code, report, _ = _logs("triton_doctor_test_logs")
+            assert code == 1
+            assert all_findings(report)[0]["catalog_id"] == "kv-cache-too-small-for-max-len"
+            assert report["target"]["logs"] == "container triton_doctor_test_logs"
+            command = "docker run --gpus all --name triton_doctor_test_logs img tritonserver --model-repository=/models"
+            result = run_cli("check", "--only", "container-logs", "--docker-command", command, "--format", "json")
+            found = [f for f in all_findings(result.json()) if f["catalog_id"]]
+            assert result.exit_code == 1 and found[0]["catalog_id"] == "kv-cache-too-small-for-max-len"
+    finally:
+        client.close()
