@@ -38,6 +38,8 @@ class CheckRequest:
     sample: bool = False
     timeout_scale: float = 1.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: LiveOptions for --live / up (None: defaults).
+    live_options: Any = None
 
 
 def sample_paths() -> tuple[Path, Path]:
@@ -96,12 +98,15 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
 
     console = make_console(sys.stderr)
     ctx = Context(target, config, live=req.live)
+    ctx.live_options = req.live_options
     secrets = known_secrets(target)
     start = time.monotonic()
     try:
         results = _run_with_progress(console, selected, ctx, target, req, policy, secrets)
     finally:
         ctx.close()
+    if ctx.teardown_note:
+        console.print(ctx.teardown_note, highlight=False, soft_wrap=True)
     code = exit_code(results, fail_on)
     report = Report(
         tool_version=__version__,
@@ -165,6 +170,19 @@ def _run_with_progress(
 
     status = console.status("starting", spinner="dots") if console.is_terminal else None
     results: list[CheckResult] = []
+
+    last_time = [0.0]
+    last_phase = [""]
+
+    def progress(phase: str, elapsed: float, line: str) -> None:
+        text = f"{phase} ({elapsed:.0f} s)" + (f" | {line[:100]}" if line else "")
+        if status is not None:
+            status.update(redact(text, secrets))
+        elif phase != last_phase[0] or elapsed - last_time[0] >= 15:
+            console.print(redact(f"... {text}", secrets), highlight=False, soft_wrap=True)
+            last_time[0], last_phase[0] = elapsed, phase
+
+    ctx.progress = progress
 
     def on_start(check: Any) -> None:
         if status is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -36,39 +37,117 @@ def cli() -> None:
     """Find what breaks a Triton Inference Server + vLLM deployment before you deploy it."""
 
 
+def _target_options(func: Any) -> Any:
+    """The options that say what to check (shared by check and up)."""
+    options = [
+        click.option(
+            "--repo",
+            metavar="PATH",
+            help="Model repository on the host (default: ./model_repository, or "
+            "the source mounted at --model-repository in --docker-command).",
+        ),
+        click.option(
+            "--model",
+            "models",
+            multiple=True,
+            metavar="NAME",
+            help="Model to check (repeatable; default: the --load-model names, else every model in the repository).",
+        ),
+        click.option(
+            "--mount",
+            "mounts",
+            multiple=True,
+            metavar="HOST:TARGET",
+            help="A bind mount of the "
+            "container (repeatable). The repository is mounted at /models unless said otherwise.",
+        ),
+        click.option(
+            "--docker-command",
+            metavar="TEXT",
+            help="Your own 'docker run ...' command line (bash, PowerShell or cmd quoting).",
+        ),
+        click.option("--docker-command-file", metavar="FILE", help="A file holding your 'docker run ...' command."),
+        click.option("--image", metavar="REF", help="The tritonserver image (default: from --docker-command)."),
+        click.option(
+            "--config",
+            "config_file",
+            metavar="FILE",
+            help="Config file (default: ./triton-doctor.toml or [tool.triton-doctor] in ./pyproject.toml).",
+        ),
+        click.option(
+            "--server",
+            metavar="URL",
+            help="An already running Triton, e.g. http://host:8000 (live "
+            "checks use it instead of starting a container).",
+        ),
+        click.option(
+            "--offline", is_flag=True, default=None, help="No network: network checks are skipped, never failed."
+        ),
+        click.option(
+            "--timeout",
+            "live_timeout",
+            type=float,
+            default=900.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Live stage: how long to wait for READY.",
+        ),
+        click.option("--keep", is_flag=True, help="Live stage: leave a healthy container running."),
+        click.option(
+            "--no-gpus", is_flag=True, help="Live stage: start the container without --gpus (CPU-only images)."
+        ),
+        click.option(
+            "--prompt",
+            default="The capital of France is",
+            show_default=True,
+            help="Live stage: the prompt of the test generation.",
+        ),
+        click.option(
+            "--sampling",
+            default='{"max_tokens": 32, "temperature": 0}',
+            show_default=True,
+            metavar="JSON",
+            help="Live stage: sampling parameters of the test generation.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _live_options(live_timeout: float, keep: bool, no_gpus: bool, prompt: str, sampling: str) -> Any:
+    import json
+
+    from triton_doctor.live import LiveOptions
+
+    try:
+        params = json.loads(sampling)
+    except json.JSONDecodeError as exc:
+        _fail_usage(f"--sampling is not JSON: {exc.msg} at column {exc.colno}")
+    if not isinstance(params, dict):
+        _fail_usage('--sampling must be a JSON object, e.g. {"max_tokens": 32}')
+    return LiveOptions(timeout_s=live_timeout, keep=keep, gpus=not no_gpus, prompt=prompt, sampling=params)
+
+
+def _run(request: Any) -> None:
+    from triton_doctor.app import run_check_command
+    from triton_doctor.policy import PolicyError
+    from triton_doctor.target import TargetError
+
+    try:
+        code = run_check_command(request)
+    except (TargetError, PolicyError) as exc:
+        _fail_usage(str(exc))
+    except OSError as exc:
+        _fail_usage(f"cannot write the report: {exc}")
+    except KeyboardInterrupt:
+        click.echo("triton-doctor: interrupted; the doctor's containers were removed", err=True)
+        sys.exit(130)
+    sys.exit(code)
+
+
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
-@click.option(
-    "--repo",
-    metavar="PATH",
-    help="Model repository on the host (default: ./model_repository, or the "
-    "source mounted at --model-repository in --docker-command).",
-)
-@click.option(
-    "--model",
-    "models",
-    multiple=True,
-    metavar="NAME",
-    help="Model to check (repeatable; default: the --load-model names, else every model in the repository).",
-)
-@click.option(
-    "--mount",
-    "mounts",
-    multiple=True,
-    metavar="HOST:TARGET",
-    help="A bind mount of the container (repeatable). The repository is mounted at /models unless said otherwise.",
-)
-@click.option(
-    "--docker-command", metavar="TEXT", help="Your own 'docker run ...' command line (bash, PowerShell or cmd quoting)."
-)
-@click.option("--docker-command-file", metavar="FILE", help="A file holding your 'docker run ...' command.")
-@click.option("--image", metavar="REF", help="The tritonserver image (default: from --docker-command).")
-@click.option(
-    "--config",
-    "config_file",
-    metavar="FILE",
-    help="Config file (default: ./triton-doctor.toml or [tool.triton-doctor] in ./pyproject.toml).",
-)
-@click.option("--server", metavar="URL", help="An already running Triton, e.g. http://host:8000.")
+@_target_options
 @click.option(
     "--only",
     multiple=True,
@@ -76,8 +155,7 @@ def cli() -> None:
     help="Run only these checks: id, id[sub-id] or category (repeatable, comma-separated).",
 )
 @click.option("--skip", multiple=True, metavar="ID", help="Skip these checks or findings (same forms as --only).")
-@click.option("--offline", is_flag=True, default=None, help="No network: network checks are skipped, never failed.")
-@click.option("--live", is_flag=True, help="Also run the opt-in live checks (start containers).")
+@click.option("--live", is_flag=True, help="Also bring the deployment up, wait for READY and generate.")
 @click.option(
     "--format",
     "fmt",
@@ -105,9 +183,14 @@ def check(
     image: str | None,
     config_file: str | None,
     server: str | None,
+    offline: bool | None,
+    live_timeout: float,
+    keep: bool,
+    no_gpus: bool,
+    prompt: str,
+    sampling: str,
     only: tuple[str, ...],
     skip: tuple[str, ...],
-    offline: bool | None,
     live: bool,
     fmt: str | None,
     output: str | None,
@@ -115,13 +198,13 @@ def check(
     sample: bool,
     verbose: bool,
 ) -> None:
-    """Check the host and the model repository."""
-    from triton_doctor.app import CheckRequest, run_check_command
-    from triton_doctor.policy import PolicyError
-    from triton_doctor.target import TargetError, TargetInput
+    """Check the host and the model repository (and, with --live, bring it up and generate)."""
+    from triton_doctor.app import CheckRequest
+    from triton_doctor.target import TargetInput
 
     if docker_command and docker_command_file:
         _fail_usage("give --docker-command or --docker-command-file, not both")
+    live = live or bool(server)
     request = CheckRequest(
         target=TargetInput(
             repo=repo,
@@ -143,17 +226,60 @@ def check(
         verbose=verbose,
         live=live,
         sample=sample,
+        live_options=_live_options(live_timeout, keep, no_gpus, prompt, sampling) if live else None,
     )
-    try:
-        code = run_check_command(request)
-    except (TargetError, PolicyError) as exc:
-        _fail_usage(str(exc))
-    except OSError as exc:
-        _fail_usage(f"cannot write the report: {exc}")
-    except KeyboardInterrupt:
-        click.echo("triton-doctor: interrupted", err=True)
-        sys.exit(130)
-    sys.exit(code)
+    _run(request)
+
+
+@cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
+@_target_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default=None)
+@click.option("--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("-v", "--verbose", is_flag=True)
+def up(
+    repo: str | None,
+    models: tuple[str, ...],
+    mounts: tuple[str, ...],
+    docker_command: str | None,
+    docker_command_file: str | None,
+    image: str | None,
+    config_file: str | None,
+    server: str | None,
+    offline: bool | None,
+    live_timeout: float,
+    keep: bool,
+    no_gpus: bool,
+    prompt: str,
+    sampling: str,
+    fmt: str | None,
+    output: str | None,
+    verbose: bool,
+) -> None:
+    """Bring Triton + vLLM up and wait until every model is READY (no generation)."""
+    from triton_doctor.app import CheckRequest
+    from triton_doctor.target import TargetInput
+
+    request = CheckRequest(
+        target=TargetInput(
+            repo=repo,
+            models=models,
+            mounts=mounts,
+            docker_command=docker_command,
+            docker_command_file=docker_command_file,
+            config=config_file,
+            server=server,
+            offline=offline,
+            image=image,
+            cwd=Path.cwd(),
+        ),
+        only=("live-server",),
+        fmt=fmt,
+        output=output,
+        verbose=verbose,
+        live=True,
+        live_options=_live_options(live_timeout, keep, no_gpus, prompt, sampling),
+    )
+    _run(request)
 
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)

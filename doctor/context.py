@@ -217,13 +217,42 @@ class Context:
         self.probes = probes or Probes()
         #: ``--live``: checks may start containers (the GPU probe, the bring-up).
         self.live = live
+        #: How to run the live stage (``check --live``, ``up``); None: defaults.
+        self.live_options: Any = None
+        #: Called with (phase, elapsed seconds, last log line) while the live stage waits.
+        self.progress: Callable[[str, float, str], None] | None = None
+        self._live_session: Any = None
+        #: A note for the user after teardown (``--keep``: how to reach the kept container).
+        self.teardown_note: str | None = None
         self._cache: dict[tuple[object, ...], object] = {}
         self._locks: dict[tuple[object, ...], threading.Lock] = {}
         self._guard = threading.Lock()
 
     def close(self) -> None:
-        """Release connections held by probes."""
+        """Tear the live container down (unless kept) and release connections held by probes."""
+        if self._live_session is not None:
+            self.teardown_note = self._live_session.teardown()
         self.probes.docker.close()
+
+    def live_outcome(self) -> Any:
+        """Bring the deployment up (or reach ``--server``) once, and return the :class:`LiveOutcome`."""
+
+        def compute() -> Any:
+            from triton_doctor.live import LiveOptions, LiveSession
+
+            present = self.selected_models()[0] if self.repo().is_dir else ()
+            models = list(self.target.models or present)
+            session = LiveSession(
+                self.target,
+                models,
+                self.live_options or LiveOptions(),
+                self.progress,
+                parallel=max(self.tensor_parallel().values(), default=1) if present else 1,
+            )
+            self._live_session = session
+            return session.run()
+
+        return self.fact(("live",), compute)
 
     def fact(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         """Return the cached fact ``key``, computing it once with ``compute``."""

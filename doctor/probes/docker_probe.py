@@ -316,6 +316,16 @@ class DockerProbe:
         if pending:
             yield pending.decode("utf-8", "replace")
 
+    def log_lines_follow(self, container: str) -> Iterator[str]:
+        """A running container's log, following it until the container stops."""
+        stream = self.client().api.logs(container, stdout=True, stderr=True, stream=True, follow=True)
+        pending = b""
+        for chunk in stream:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", "replace")
+
     def _remove(self, container_id: str) -> None:
         try:
             info = self.client().api.inspect_container(container_id)

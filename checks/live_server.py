@@ -1,0 +1,87 @@
+"""``live-server``: bring Triton + vLLM up (or reach ``--server``) and wait until every model is READY."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from triton_doctor.check import Check, FindingFactory
+from triton_doctor.context import Context
+from triton_doctor.logs import scan_lines
+from triton_doctor.logs.findings import diagnosis_outcome
+from triton_doctor.results import Category, Finding, Outcome
+
+
+def relabel(findings: tuple[Finding, ...], check_id: str) -> list[Finding]:
+    """Log-diagnosis findings under another check id (same sub-ids: the catalog ids)."""
+    return [replace(f, id=f"{check_id}[{f.sub_id}]") for f in findings if f.severity.value != "info"]
+
+
+class LiveServer(Check):
+    """The deployment comes up."""
+
+    id = "live-server"
+    title = "Triton + vLLM bring-up"
+    category = Category.LIVE
+    opt_in = True
+    timeout_s = 3600.0
+    explanation = (
+        "With --live (or `triton-doctor up`) the doctor starts your deployment for real: your image, mounts, "
+        "env and ports from your docker run, with explicit model control, --load-model, --shm-size and "
+        "ulimits. It watches the container, its log and the endpoints and stops as soon as the outcome is known "
+        "(exited, a model UNAVAILABLE with its reason, or READY), then names the cause from the log catalog. "
+        "Its container is labelled and always removed (--keep leaves a healthy one running). With --server URL "
+        "it checks an already running Triton instead, without Docker."
+    )
+    sub_ids = {
+        "ready": "every model is READY",
+        "no-image": "the image is not present locally",
+        "start-failed": "Docker refused to start the container",
+        "exited": "the container stopped",
+        "unavailable": "a model failed to load",
+        "timeout": "no outcome in time",
+        "unreachable": "nothing answers at --server",
+        "no-docker": "no Docker daemon for the bring-up",
+    }
+
+    def run(self, ctx: Context) -> Outcome:
+        if not ctx.target.server_url and not ctx.docker().reachable:
+            return Outcome(skip_reason="needs the Docker daemon (or --server URL)")
+        out = ctx.live_outcome()
+        f = FindingFactory(self.id)
+        where = "server " + str(out.http_url) if out.remote else f"container {out.container or '-'}"
+        if out.state == "ready":
+            live = f", live after {out.live_at - out.started_at:.1f} s" if out.live_at else ""
+            f.info(
+                "ready",
+                f"{', '.join(out.models)} READY after {out.ready_at - out.started_at:.1f} s{live}",
+                evidence=" ".join(out.command),
+            )
+            return f.outcome(f"READY in {out.ready_at - out.started_at:.1f} s ({where}, {out.http_url})")
+        diag = out.diagnosis or scan_lines([out.detail])
+        from_log = relabel(diagnosis_outcome(diag, where).findings, self.id)
+        if out.state == "no-image":
+            f.error("no-image", out.detail, remedy=f"docker pull {ctx.target.image}")
+        elif out.state == "exited" and (out.oom_killed or out.exit_code == 137):
+            how = (
+                "the kernel killed it for memory (OOMKilled)"
+                if out.oom_killed
+                else "SIGKILL: out of memory, or killed from outside"
+            )
+            f.error(
+                "host-ram-oom-killed",
+                f"{out.detail} while loading: {how}",
+                catalog_id="host-ram-oom-killed",
+                evidence=out.last_log_line,
+                remedy="give the container more memory (Docker Desktop/WSL limits), add swap, or use a smaller model",
+            )
+        elif not from_log:
+            remedy = {
+                "timeout": "raise --timeout, or read the log: docker logs <container> (run with --keep)",
+                "unreachable": "check the URL and that the server runs",
+            }.get(out.state, "read the log lines quoted above")
+            f.error(out.state, f"{out.detail}", evidence=out.last_log_line, remedy=remedy)
+        summary = f"{out.state}: {out.detail}"
+        if from_log:
+            first = from_log[0]
+            summary = f"{out.state}: {first.catalog_id or first.sub_id}: {first.message}"
+        return Outcome(summary=summary[:300], findings=tuple(f.findings) + tuple(from_log))

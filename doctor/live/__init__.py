@@ -1,0 +1,406 @@
+"""The live stage: bring Triton + vLLM up in Docker (or use a running server), wait for READY, generate.
+
+:class:`LiveSession` owns one container. It starts it the way the user's own ``docker run`` does (their
+image, mounts, env, ports and tritonserver arguments) plus what a working deployment also needs
+(explicit model control with ``--load-model``, ``--shm-size``, ulimits, ``--ipc=host`` and the spawn method
+for tensor parallel). Every container it starts carries the :data:`PROBE_LABEL` label and a session id,
+and :meth:`LiveSession.teardown` removes it on every path: success, failure, timeout and Ctrl-C (the
+caller runs teardown in ``finally``). While waiting it polls the container's state and the endpoints every
+0.2 s and follows the log for the progress line, and stops as soon as the outcome is known: the container
+exited (exit code, OOM kill), a model became UNAVAILABLE (its reason from ``POST /v2/repository/index``),
+or every model is READY.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from triton_doctor.logs import LogDiagnosis, scan_lines
+from triton_doctor.probes.docker_probe import PROBE_LABEL, DockerProbe
+from triton_doctor.probes.triton_http import Generation, TritonHttp, request_counters
+from triton_doctor.target import Target, host_path
+
+__all__ = ["LiveOptions", "LiveOutcome", "LiveSession", "Progress"]
+
+Progress = Callable[[str, float, str], None]
+POLL_S = 0.2
+SESSION_LABEL = "io.triton-doctor.session"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveOptions:
+    """How to run the live stage."""
+
+    timeout_s: float = 900.0
+    keep: bool = False
+    gpus: bool = True
+    prompt: str = "The capital of France is"
+    #: Sampling parameters for the test generation (the doctor's default sets max_tokens).
+    sampling: dict[str, Any] = field(default_factory=lambda: {"max_tokens": 32, "temperature": 0.0})
+    grpc: bool = True
+
+
+@dataclass(slots=True)
+class LiveOutcome:
+    """What happened."""
+
+    #: ready | unavailable | exited | start-failed | timeout | no-image | unreachable
+    state: str = "pending"
+    detail: str = ""
+    container: str | None = None
+    exit_code: int | None = None
+    oom_killed: bool = False
+    http_url: str | None = None
+    grpc_url: str | None = None
+    metrics_url: str | None = None
+    started_at: float = 0.0
+    live_at: float | None = None
+    ready_at: float | None = None
+    #: model -> (state, reason) from the repository index
+    models: dict[str, tuple[str, str]] = field(default_factory=dict)
+    diagnosis: LogDiagnosis | None = None
+    last_log_line: str = ""
+    generations: list[Generation] = field(default_factory=list)
+    counters: dict[str, float] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)
+    remote: bool = False
+
+
+def _ensure_arg(args: list[str], name: str, value: str) -> list[str]:
+    if any(a == name or a.startswith(name + "=") for a in args):
+        return args
+    return [*args, f"{name}={value}"]
+
+
+class LiveSession:
+    """One bring-up (or one remote server) and its teardown."""
+
+    def __init__(
+        self,
+        target: Target,
+        models: list[str],
+        options: LiveOptions,
+        progress: Progress | None = None,
+        docker: DockerProbe | None = None,
+        parallel: int = 1,
+    ) -> None:
+        self.target = target
+        self.models = models
+        self.options = options
+        self.progress = progress or (lambda phase, elapsed, line: None)
+        self.docker = docker or DockerProbe()
+        self.parallel = parallel
+        self.session = secrets.token_hex(4)
+        self.outcome = LiveOutcome()
+        self._container_id: str | None = None
+        self._log_tail: deque[str] = deque(maxlen=50)
+        self._stop = threading.Event()
+
+    # -- plan ----------------------------------------------------------------------------------------------
+
+    def plan(self) -> dict[str, Any]:
+        """The container to create, as docker SDK keyword arguments."""
+        import docker
+
+        run = self.target.docker
+        env: dict[str, str] = {}
+        if run is not None:
+            for key, raw in run.env.items():
+                value = os.environ.get(key) if raw is None else _expand(raw)
+                if value is not None:
+                    env[key] = value
+        else:
+            from triton_doctor.tokens import host_token
+
+            token = host_token().value
+            if token:
+                env["HF_TOKEN"] = token
+        if self.parallel > 1:
+            env.setdefault("VLLM_WORKER_MULTIPROC_METHOD", "spawn")
+        mounts = []
+        for m in self.target.mounts:
+            source = str(host_path(m.source)) if m.type == "bind" else m.source
+            if m.type == "bind" and not os.path.isabs(source):
+                source = os.path.abspath(source)
+            mounts.append(docker.types.Mount(target=m.target, source=source, type=m.type, read_only=m.readonly))
+        ports: dict[str, Any] = {}
+        if run is not None and run.ports:
+            for p in run.ports:
+                ports[f"{p.container_port}/{p.protocol}"] = (p.host_ip, p.host_port) if p.host_ip else p.host_port
+        else:
+            ports = {"8000/tcp": None, "8001/tcp": None, "8002/tcp": None}
+        args = list(run.command[1:]) if run is not None and run.command else []
+        args = _ensure_arg(args, "--model-repository", self.target.repo_target)
+        if not any(a.startswith("--model-control-mode") for a in args):
+            args.append("--model-control-mode=explicit")
+            for model in self.models:
+                args.append(f"--load-model={model}")
+        self.outcome.command = ["tritonserver", *args]
+        ulimits = [
+            docker.types.Ulimit(name="memlock", soft=-1, hard=-1),
+            docker.types.Ulimit(name="stack", soft=67108864, hard=67108864),
+        ]
+        kwargs: dict[str, Any] = {
+            "image": self.target.image,
+            "command": ["tritonserver", *args],
+            "environment": env,
+            "mounts": mounts,
+            "ports": ports,
+            "name": f"triton-doctor-{self.session}",
+            "labels": {PROBE_LABEL: "live", SESSION_LABEL: self.session},
+            "shm_size": (run.shm_size if run is not None and run.shm_size else "1g"),
+            "ulimits": ulimits,
+            "detach": True,
+        }
+        if self.parallel > 1 or (run is not None and run.ipc == "host"):
+            kwargs["ipc_mode"] = "host"
+            kwargs.pop("shm_size", None)
+        wants_gpus = run is None or run.gpus is not None or run.runtime == "nvidia"
+        if self.options.gpus and wants_gpus:
+            kwargs["device_requests"] = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
+        return kwargs
+
+    # -- run -----------------------------------------------------------------------------------------------
+
+    def run(self) -> LiveOutcome:
+        """Start, wait for the outcome, and generate when READY. Never raises; call teardown() after."""
+        out = self.outcome
+        out.started_at = time.monotonic()
+        if self.target.server_url:
+            out.remote = True
+            out.http_url = self.target.server_url.rstrip("/")
+            out.metrics_url = re.sub(r":(\d+)$", ":8002", out.http_url) if re.search(r":8000$", out.http_url) else None
+            self._wait_http()
+            if out.state == "ready":
+                self._generate()
+            return out
+        if not self.target.image:
+            out.state, out.detail = "no-image", "no image given (--image or --docker-command)"
+            return out
+        image = self.docker.image(self.target.image)
+        if not image.present:
+            out.state = "no-image"
+            out.detail = f"{self.target.image} is not present locally (docker pull {self.target.image})"
+            return out
+        self.progress("starting container", 0.0, "")
+        try:
+            client = self.docker.client()
+            container = client.containers.create(**self.plan())
+            self._container_id = container.id
+            out.container = container.name
+            container.start()
+        except Exception as exc:  # noqa: BLE001 - the daemon's refusal is the finding
+            out.state = "start-failed"
+            out.detail = str(getattr(exc, "explanation", None) or exc)
+            out.diagnosis = scan_lines([out.detail])
+            return out
+        follower = threading.Thread(target=self._follow, daemon=True)
+        follower.start()
+        self._wait_container(container)
+        if out.state == "ready":
+            self._generate()
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            out.diagnosis = scan_lines(self.docker.log_lines(container.id))
+        return out
+
+    def _follow(self) -> None:
+        with contextlib.suppress(Exception):
+            for line in self.docker.log_lines_follow(self._container_id or ""):
+                if line.strip():
+                    self._log_tail.append(line)
+                    self.outcome.last_log_line = line.strip()[:160]
+                if self._stop.is_set():
+                    break
+
+    def _wait_container(self, container: Any) -> None:
+        out = self.outcome
+        ports_known = False
+        http: TritonHttp | None = None
+        deadline = out.started_at + self.options.timeout_s
+        try:
+            while time.monotonic() < deadline:
+                container.reload()
+                state = container.attrs.get("State", {})
+                if not ports_known and container.status == "running":
+                    ports_known = self._read_ports(container)
+                    if out.http_url:
+                        http = TritonHttp(out.http_url, timeout=2.0)
+                if state.get("Status") in {"exited", "dead"}:
+                    out.state = "exited"
+                    out.exit_code = int(state.get("ExitCode", -1))
+                    out.oom_killed = bool(state.get("OOMKilled"))
+                    out.detail = f"the container exited with code {out.exit_code}" + (
+                        " (OOM-killed)" if out.oom_killed else ""
+                    )
+                    return
+                if http is not None and self._check_models(http):
+                    return
+                elapsed = time.monotonic() - out.started_at
+                phase = "loading models" if out.live_at else "starting tritonserver"
+                self.progress(phase, elapsed, out.last_log_line)
+                time.sleep(POLL_S)
+            out.state = "timeout"
+            out.detail = f"no outcome after {self.options.timeout_s:g} s"
+        finally:
+            if http is not None:
+                http.close()
+
+    def _wait_http(self) -> None:
+        out = self.outcome
+        assert out.http_url is not None
+        http = TritonHttp(out.http_url, timeout=2.0)
+        deadline = out.started_at + self.options.timeout_s
+        try:
+            while time.monotonic() < deadline:
+                if self._check_models(http):
+                    return
+                if out.live_at is None and time.monotonic() - out.started_at > 10 and http.get_status("/v2") is None:
+                    out.state, out.detail = "unreachable", f"nothing answers at {out.http_url}"
+                    return
+                self.progress("waiting for the server", time.monotonic() - out.started_at, "")
+                time.sleep(POLL_S)
+            out.state, out.detail = "timeout", f"not ready after {self.options.timeout_s:g} s"
+        finally:
+            http.close()
+
+    def _read_ports(self, container: Any) -> bool:
+        bindings = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
+
+        def url(port: str, scheme: str) -> str | None:
+            entries = bindings.get(port) or []
+            if not entries:
+                return None
+            host = entries[0].get("HostIp") or "127.0.0.1"
+            host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+            return f"{scheme}://{host}:{entries[0]['HostPort']}"
+
+        self.outcome.http_url = url("8000/tcp", "http")
+        self.outcome.grpc_url = url("8001/tcp", "grpc")
+        self.outcome.metrics_url = url("8002/tcp", "http")
+        return bool(bindings)
+
+    def _check_models(self, http: TritonHttp) -> bool:
+        """One poll: True when the outcome is known (all READY, or one UNAVAILABLE)."""
+        out = self.outcome
+        if out.live_at is None:
+            if not http.live():
+                return False
+            out.live_at = time.monotonic()
+        index = http.repository_index()
+        if index is None:
+            return False
+        states = {str(row.get("name")): (str(row.get("state", "")), str(row.get("reason", ""))) for row in index}
+        out.models = states
+        wanted = self.models or list(states)
+        if any(states.get(m, ("", ""))[0] == "UNAVAILABLE" for m in wanted):
+            bad = next(m for m in wanted if states.get(m, ("", ""))[0] == "UNAVAILABLE")
+            out.state, out.detail = "unavailable", f"{bad}: {states[bad][1]}"
+            return True
+        if wanted and all(states.get(m, ("", ""))[0] == "READY" for m in wanted):
+            out.state, out.ready_at = "ready", time.monotonic()
+            out.detail = f"READY after {out.ready_at - out.started_at:.1f} s"
+            return True
+        return False
+
+    def _generate(self) -> None:
+        out = self.outcome
+        assert out.http_url is not None
+        http = TritonHttp(out.http_url, timeout=5.0)
+        try:
+            for model in self.models or [m for m, (s, _r) in out.models.items() if s == "READY"]:
+                self.progress(f"generating with {model}", time.monotonic() - out.started_at, "")
+                out.generations.append(http.generate_stream(model, self.options.prompt, self.options.sampling))
+                out.generations.append(http.generate(model, self.options.prompt, self.options.sampling))
+                if self.options.grpc and out.grpc_url:
+                    out.generations.append(
+                        _grpc_stream(out.grpc_url, model, self.options.prompt, self.options.sampling)
+                    )
+                if out.metrics_url:
+                    out.counters = request_counters(out.metrics_url, model)
+        finally:
+            http.close()
+
+    # -- teardown ------------------------------------------------------------------------------------------
+
+    def teardown(self) -> str | None:
+        """Remove the container (unless --keep); return a note for the user."""
+        self._stop.set()
+        if self._container_id is None:
+            self.docker.close()
+            return None
+        if self.options.keep and self.outcome.state == "ready":
+            return (
+                f"kept container {self.outcome.container}: HTTP {self.outcome.http_url}, gRPC "
+                f"{self.outcome.grpc_url}, metrics {self.outcome.metrics_url}; stop it with "
+                f"docker rm -f {self.outcome.container}"
+            )
+        with contextlib.suppress(Exception):
+            self.docker.client().api.remove_container(self._container_id, force=True, v=True)
+        self.docker.close()
+        return None
+
+
+def _expand(raw: str) -> str | None:
+    match = re.fullmatch(r"\$env:(\w+)|\$\{?(\w+)\}?|%(\w+)%", raw.strip())
+    if match:
+        return os.environ.get(next(g for g in match.groups() if g))
+    return raw
+
+
+def _grpc_stream(url: str, model: str, prompt: str, sampling: dict[str, Any]) -> Generation:
+    """A streaming generation over gRPC (``ModelStreamInfer``) with tritonclient."""
+    import json
+    import queue
+
+    result = Generation(endpoint=f"grpc ModelStreamInfer {model}")
+    start = time.monotonic()
+    try:
+        import numpy as np
+        import tritonclient.grpc as grpcclient
+
+        client = grpcclient.InferenceServerClient(url.removeprefix("grpc://"))
+        answers: queue.Queue[Any] = queue.Queue()
+        client.start_stream(callback=lambda res, err: answers.put((res, err)))
+        inputs = [
+            grpcclient.InferInput("text_input", [1], "BYTES"),
+            grpcclient.InferInput("stream", [1], "BOOL"),
+            grpcclient.InferInput("sampling_parameters", [1], "BYTES"),
+        ]
+        inputs[0].set_data_from_numpy(np.array([prompt.encode()], dtype=np.object_))
+        inputs[1].set_data_from_numpy(np.array([True]))
+        inputs[2].set_data_from_numpy(np.array([json.dumps(sampling).encode()], dtype=np.object_))
+        client.async_stream_infer(model, inputs, enable_empty_final_response=True)
+        while True:
+            res, err = answers.get(timeout=120)
+            if err is not None:
+                result.error = str(err)
+                break
+            response = res.get_response()
+            out = res.as_numpy("text_output")
+            if out is not None and len(out):
+                piece = out.reshape(-1)[0]
+                piece = piece.decode("utf-8", "replace") if isinstance(piece, bytes) else str(piece)
+                if result.ttft_s is None and piece:
+                    result.ttft_s = time.monotonic() - start
+                result.text += piece
+                result.chunks += 1
+            final = response.parameters.get("triton_final_response")
+            if final is not None and final.bool_param:
+                break
+        client.stop_stream()
+        client.close()
+    except Exception as exc:  # noqa: BLE001
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.total_s = time.monotonic() - start
+    result.ok = result.error is None and bool(result.text.strip())
+    return result
