@@ -48,7 +48,22 @@ class LiveServer(Check):
             return Outcome(skip_reason="needs the Docker daemon (or --server URL)")
         out = ctx.live_outcome()
         f = FindingFactory(self.id)
-        where = "server " + str(out.http_url) if out.remote else f"container {out.container or '-'}"
+        for note in out.notes:
+            level, _, text = note.partition(": ")
+            if level == "warning":
+                f.warning(
+                    "adjusted",
+                    text,
+                    remedy="your docker run asks for these limits and this host refuses them: "
+                    "drop --ulimit memlock=-1, or run a Docker that allows it (not rootless)",
+                )
+            else:
+                f.info("adjusted", text)
+        where = (
+            "server " + str(out.http_url)
+            if out.remote
+            else (f"container {out.container}" if out.container else "the Docker daemon")
+        )
         if out.state == "ready":
             live = f", live after {out.live_at - out.started_at:.1f} s" if out.live_at else ""
             f.info(
@@ -83,5 +98,5 @@ class LiveServer(Check):
         summary = f"{out.state}: {out.detail}"
         if from_log:
             first = from_log[0]
-            summary = f"{out.state}: {first.catalog_id or first.sub_id}: {first.message}"
+            summary = f"{out.state}: {first.catalog_id or first.sub_id} ({where})"
         return Outcome(summary=summary[:300], findings=tuple(f.findings) + tuple(from_log))

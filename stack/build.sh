@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 command -v debootstrap >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 log "debootstrap bookworm"
-debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,libpython3.11,ca-certificates,procps \
+debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,libpython3.11,ca-certificates,procps,libnuma1 \
   bookworm "$rootfs" "$MIRROR" >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
 log "wheels: torch $TORCH (CPU), nvidia-pytriton $PYTRITON"
 mkdir -p "$rootfs/wheels"

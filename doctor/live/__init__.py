@@ -73,6 +73,8 @@ class LiveOutcome:
     counters: dict[str, float] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
     remote: bool = False
+    #: Things the bring-up had to change, for a warning (e.g. ulimits the host refused).
+    notes: list[str] = field(default_factory=list)
 
 
 def _ensure_arg(args: list[str], name: str, value: str) -> list[str]:
@@ -128,6 +130,8 @@ class LiveSession:
             env.setdefault("VLLM_WORKER_MULTIPROC_METHOD", "spawn")
         mounts = []
         for m in self.target.mounts:
+            if run is not None and m.origin == "default":
+                continue  # the user's command says what is mounted; the doctor's /models default is not theirs
             source = str(host_path(m.source)) if m.type == "bind" else m.source
             if m.type == "bind" and not os.path.isabs(source):
                 source = os.path.abspath(source)
@@ -192,16 +196,18 @@ class LiveSession:
             out.detail = f"{self.target.image} is not present locally (docker pull {self.target.image})"
             return out
         self.progress("starting container", 0.0, "")
-        try:
-            client = self.docker.client()
-            container = client.containers.create(**self.plan())
-            self._container_id = container.id
-            out.container = container.name
-            container.start()
-        except Exception as exc:  # noqa: BLE001 - the daemon's refusal is the finding
-            out.state = "start-failed"
-            out.detail = str(getattr(exc, "explanation", None) or exc)
-            out.diagnosis = scan_lines([out.detail])
+        plan = self.plan()
+        container = self._start(plan)
+        if container is None and "error setting rlimit" in out.detail:
+            # Rootless Docker and some sandboxes refuse memlock=-1: start without the ulimits and say so.
+            asked = self.target.docker is not None and any(u.startswith("memlock") for u in self.target.docker.ulimits)
+            out.notes.append(
+                ("warning:" if asked else "info:") + " the host refused --ulimit memlock=-1 --ulimit "
+                f"stack=67108864 ({out.detail[-80:]}); started without them"
+            )
+            plan.pop("ulimits", None)
+            container = self._start(plan)
+        if container is None:
             return out
         follower = threading.Thread(target=self._follow, daemon=True)
         follower.start()
@@ -212,6 +218,26 @@ class LiveSession:
         with contextlib.suppress(Exception):
             out.diagnosis = scan_lines(self.docker.log_lines(container.id))
         return out
+
+    def _start(self, plan: dict[str, Any]) -> Any:
+        out = self.outcome
+        try:
+            client = self.docker.client()
+            container = client.containers.create(**plan)
+            self._container_id = container.id
+            out.container = container.name
+            container.start()
+        except Exception as exc:  # noqa: BLE001 - the daemon's refusal is the finding
+            out.state = "start-failed"
+            out.detail = str(getattr(exc, "explanation", None) or exc)
+            out.diagnosis = scan_lines([out.detail])
+            if self._container_id is not None:
+                with contextlib.suppress(Exception):
+                    self.docker.client().api.remove_container(self._container_id, force=True, v=True)
+                self._container_id = None
+            return None
+        out.state, out.detail = "pending", ""
+        return container
 
     def _follow(self) -> None:
         with contextlib.suppress(Exception):
@@ -370,7 +396,7 @@ def _grpc_stream(url: str, model: str, prompt: str, sampling: dict[str, Any]) ->
 
         client = grpcclient.InferenceServerClient(url.removeprefix("grpc://"))
         answers: queue.Queue[Any] = queue.Queue()
-        client.start_stream(callback=lambda res, err: answers.put((res, err)))
+        client.start_stream(callback=lambda result, error: answers.put((result, error)))
         inputs = [
             grpcclient.InferInput("text_input", [1], "BYTES"),
             grpcclient.InferInput("stream", [1], "BOOL"),
@@ -381,7 +407,7 @@ def _grpc_stream(url: str, model: str, prompt: str, sampling: dict[str, Any]) ->
         inputs[2].set_data_from_numpy(np.array([json.dumps(sampling).encode()], dtype=np.object_))
         client.async_stream_infer(model, inputs, enable_empty_final_response=True)
         while True:
-            res, err = answers.get(timeout=120)
+            res, err = answers.get(timeout=60)
             if err is not None:
                 result.error = str(err)
                 break

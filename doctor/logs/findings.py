@@ -9,7 +9,7 @@ UNAVAILABLE for a reason nothing else explains, are reported too, without a cata
 from __future__ import annotations
 
 from triton_doctor.check import FindingFactory
-from triton_doctor.logs import LogDiagnosis, load_catalog
+from triton_doctor.logs import EXCEPTION, LogDiagnosis, load_catalog
 from triton_doctor.results import Location, Outcome
 
 __all__ = ["CHECK_ID", "diagnosis_outcome"]
@@ -68,11 +68,15 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
                 continue
             lines = [(h.line_no, h.text) for h in hits]
             context = diag.wrapper_context.get(cid)
+            message = f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}"
             if context is not None:
                 lines.insert(0, (context.line_no, context.text))
+                found = EXCEPTION.search(context.text)
+                root = found.group(0) if found else context.text.strip()
+                message = f"{root[:200]} (line {context.line_no}), then {hits[0].fragment} (line {hits[0].line_no})"
             f.error(
                 cid,
-                f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}",
+                message,
                 evidence=_evidence(lines),
                 remedy=entry.remedy,
                 catalog_id=cid,

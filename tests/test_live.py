@@ -1,0 +1,287 @@
+"""The live stage on a real Triton + real vLLM stack built locally (stack/build.sh), through the guide's command.
+
+The image holds the real tritonserver (from the nvidia-pytriton wheel), real vLLM on the CPU and the
+`vllm` backend of stack/vllm_backend; the model is a tiny random Llama made by the image itself. The guide's
+`docker run` shape is used as written, without `--gpus all` (no GPU here). Every test asserts that no
+container of the doctor is left behind.
+
+These tests need a Docker daemon and build the image on first use (about 10 minutes; cached by recipe).
+Without a daemon they skip; under TRITON_DOCTOR_REQUIRE_DOCKER=1 they must run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, all_findings
+from tests.dockerutil import docker_client
+from triton_doctor.probes.docker_probe import PROBE_LABEL
+
+CONFIG = """name: "tiny"
+backend: "vllm"
+max_batch_size: 0
+model_transaction_policy { decoupled: true }
+input [
+  { name: "text_input", data_type: TYPE_STRING, dims: [ -1 ] },
+  { name: "stream", data_type: TYPE_BOOL, dims: [ 1 ], optional: true },
+  { name: "sampling_parameters", data_type: TYPE_STRING, dims: [ 1 ], optional: true }
+]
+output [
+  { name: "text_output", data_type: TYPE_STRING, dims: [ -1 ] }
+]
+"""
+ENGINE = {
+    "model": "/local_models/tiny-llama",
+    "tensor_parallel_size": 1,
+    "gpu_memory_utilization": 0.9,
+    "dtype": "float32",
+    "max_model_len": 256,
+    "enforce_eager": True,
+}
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    client = docker_client()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def stack(client: Any) -> str:
+    proc = subprocess.run(
+        ["bash", str(ROOT / "stack" / "build.sh")], capture_output=True, text=True, check=False, timeout=3000
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"stack/build.sh failed:\n{proc.stderr[-3000:]}")
+    return proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def local_models(client: Any, stack: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("local_models")
+    client.containers.run(
+        stack,
+        ["python3", "/opt/triton-doctor/make_tiny_llama.py", "/out/tiny-llama"],
+        remove=True,
+        volumes={str(out): {"bind": "/out", "mode": "rw"}},
+        labels={"io.triton-doctor.test": "1"},
+    )
+    return out
+
+
+def _repo(tmp: Path, *, config: str = CONFIG, engine: dict[str, Any] | None = None, version: str = "1") -> Path:
+    repo = tmp / "model_repository"
+    model = repo / "tiny"
+    (model / version).mkdir(parents=True)
+    (model / "config.pbtxt").write_text(config)
+    (model / version / "model.json").write_text(json.dumps(engine or ENGINE))
+    return repo
+
+
+def _guide_command(
+    stack: str, repo: Path, local_models: Path | None, *, port: int = 18000, model_repository: str = "/models"
+) -> str:
+    """The guide's docker run for local models, with the local stack image and without --gpus all."""
+    local = f"--mount type=bind,source={local_models},target=/local_models " if local_models else ""
+    return (
+        f"docker run -d --rm -p {port}:8000 -p {port + 1}:8001 -p {port + 2}:8002 "
+        f"--env HUGGING_FACE_HUB_TOKEN=$HF_TOKEN --mount type=bind,source={repo},target=/models {local}"
+        "--mount type=volume,source=triton_doctor_test_hf_cache,target=/root/.cache/huggingface "
+        f"--name triton_vllm_server {stack} tritonserver --model-repository={model_repository} "
+        "--model-control-mode=explicit --load-model=tiny"
+    )
+
+
+def _doctor(*args: str, timeout: float = 900) -> tuple[int, dict[str, Any], str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "triton_doctor", *args, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+
+def _leftovers(client: Any) -> list[Any]:
+    return client.api.containers(all=True, filters={"label": PROBE_LABEL})
+
+
+def _live_findings(report: dict[str, Any], check: str = "live-server") -> list[dict[str, Any]]:
+    return [f for c in report["checks"] if c["check"] == check for f in c["findings"]]
+
+
+def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    command = _guide_command(stack, repo, local_models)
+    code, report, stderr = _doctor("check", "--live", "--only", "live", "--keep", "--docker-command", command)
+    statuses = {c["check"]: c["status"] for c in report["checks"]}
+    assert statuses == {"live-server": "pass", "live-generate": "pass"}, stderr
+    assert code == 0
+    generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
+    assert len(generated) == 3, generated  # generate_stream, generate, gRPC stream
+    assert all("chunk" in f["message"] for f in generated)
+    kept = _leftovers(client)
+    assert len(kept) == 1 and "kept container" in stderr
+    try:
+        # Remote mode against the kept server, with the user's sampling parameters lacking max_tokens.
+        code, report, _ = _doctor(
+            "check", "--server", "http://127.0.0.1:18000", "--only", "live", "--sampling", '{"temperature": 0}'
+        )
+        found = {f["id"]: f for f in all_findings(report)}
+        assert found["live-generate[output-truncated-16-tokens]"]["catalog_id"] == "output-truncated-16-tokens"
+        assert {c["check"]: c["status"] for c in report["checks"]}["live-server"] == "pass"
+    finally:
+        for container in kept:
+            client.api.remove_container(container["Id"], force=True)
+    assert _leftovers(client) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "catalog"),
+    [
+        ("bind-source-missing", "bind-source-missing"),
+        ("wrong-model-repository", "model-repo-not-found-in-container"),
+        ("no-version-directory", "no-version-directory"),
+        ("config-syntax", "config-pbtxt-syntax"),
+        ("name-mismatch", "dir-name-mismatch"),
+        ("unknown-engine-arg", "unknown-engine-arg"),
+        ("model-path-not-mounted", "local-model-path-not-mounted"),
+        ("max-model-len", "max-model-len-exceeds-model"),
+        ("port-held", "port-in-use"),
+    ],
+)
+def test_fault_is_diagnosed(
+    client: Any, stack: str, local_models: Path, tmp_path: Path, case: str, catalog: str
+) -> None:
+    mounts: Path | None = local_models
+    repo_kwargs: dict[str, Any] = {}
+    command_kwargs: dict[str, Any] = {}
+    holder: socket.socket | None = None
+    if case == "no-version-directory":
+        repo_kwargs["version"] = "v1"
+    elif case == "config-syntax":
+        repo_kwargs["config"] = CONFIG.replace('backend: "vllm"', "backend: vllm")
+    elif case == "name-mismatch":
+        repo_kwargs["config"] = CONFIG.replace('name: "tiny"', 'name: "tiny-llama"')
+    elif case == "unknown-engine-arg":
+        repo_kwargs["engine"] = {**ENGINE, "disable_log_requests": True}
+    elif case == "max-model-len":
+        repo_kwargs["engine"] = {**ENGINE, "max_model_len": 4096}
+    elif case == "model-path-not-mounted":
+        mounts = None
+    elif case == "wrong-model-repository":
+        command_kwargs["model_repository"] = "/model_repo"
+    repo = _repo(tmp_path, **repo_kwargs)
+    if case == "bind-source-missing":
+        shutil.rmtree(repo)
+    if case == "port-held":
+        holder = socket.socket()
+        holder.bind(("0.0.0.0", 18100))
+        holder.listen()
+        command_kwargs["port"] = 18100
+    try:
+        command = _guide_command(stack, repo, mounts, **command_kwargs)
+        code, report, stderr = _doctor(
+            "check", "--live", "--only", "live-server", "--timeout", "300", "--docker-command", command
+        )
+    finally:
+        if holder is not None:
+            holder.close()
+    findings = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert code == 1, stderr
+    assert findings and findings[0]["catalog_id"] == catalog, findings
+    assert findings[0]["message"] and findings[0]["remedy"]
+    assert _leftovers(client) == []
+
+
+def _wait_for_container(client: Any, predicate: Any, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for container in client.containers.list(all=True, filters={"label": PROBE_LABEL}):
+            if predicate(container):
+                return container
+        time.sleep(0.2)
+    raise AssertionError("the doctor's container did not appear")
+
+
+def test_server_killed_while_loading(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
+    command = _guide_command(stack, _repo(tmp_path), local_models, port=18200)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "triton_doctor",
+            "check",
+            "--live",
+            "--only",
+            "live-server",
+            "--docker-command",
+            command,
+            "--format",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    container = _wait_for_container(client, lambda c: b"loading: tiny:1" in c.logs())
+    container.kill()
+    stdout, stderr = proc.communicate(timeout=300)
+    report = json.loads(stdout)
+    findings = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert proc.returncode == 1, stderr
+    assert findings[0]["catalog_id"] == "host-ram-oom-killed" and "exit" in findings[0]["message"]
+    assert _leftovers(client) == []
+
+
+def test_ctrl_c_during_bringup_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
+    command = _guide_command(stack, _repo(tmp_path), local_models, port=18300)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "triton_doctor",
+            "check",
+            "--live",
+            "--only",
+            "live-server",
+            "--docker-command",
+            command,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    _wait_for_container(client, lambda c: c.status == "running")
+    proc.send_signal(signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "containers were removed" in stderr
+    assert _leftovers(client) == []
+
+
+def test_timeout_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
+    command = _guide_command(stack, _repo(tmp_path), local_models, port=18400)
+    code, report, _ = _doctor("check", "--live", "--only", "live-server", "--timeout", "4", "--docker-command", command)
+    findings = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert code == 1 and findings[0]["id"] == "live-server[timeout]"
+    assert _leftovers(client) == []
