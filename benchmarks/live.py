@@ -2,9 +2,9 @@
 
     DOCKER_HOST=... python benchmarks/live.py [runs]
 
-1. READY detection: one container started from the guide's command; three observers start together:
-   a 10 ms poller of /v2/models/<m>/ready (the ground truth), the doctor (check --server --only live-server,
-   which polls every 0.2 s), and the guide-style 1-second curl loop. Each one's delay after the ground truth.
+1. READY detection: `triton-doctor up --keep` starts the guide's command; two observers poll the same port
+   from the start: a 10 ms poller of /v2/models/<m>/ready (the ground truth) and the guide-style 1-second
+   curl loop. Each one's delay after the ground truth (the doctor's: until its report is written).
 2. Whole run: `triton-doctor check --live --only live` (bring-up, READY, three generations, teardown) against
    a bare script doing `docker run -d`, a 1-second curl loop until ready, one curl to generate_stream, and
    `docker rm -f`.
@@ -86,11 +86,12 @@ def run_args(image: str, repo: Path, local: Path, port: int, name: str) -> list[
 def detection(image: str, repo: Path, local: Path) -> dict[str, float]:
     port = 18700
     url = f"http://127.0.0.1:{port}/v2/models/tiny/ready"
-    sh("docker", "run", "-d", "--shm-size=1g", *run_args(image, repo, local, port, "td-bench-detect"))
+    command = "docker run -d " + " ".join(run_args(image, repo, local, port, "td-bench-detect"))
     marks: dict[str, float] = {}
+    done = threading.Event()
 
     def truth() -> None:
-        while not ready(url):
+        while not ready(url) and not done.is_set():
             time.sleep(0.01)
         marks["truth"] = time.monotonic()
 
@@ -101,23 +102,12 @@ def detection(image: str, repo: Path, local: Path) -> dict[str, float]:
 
     def doctor() -> None:
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "triton_doctor",
-                "check",
-                "--server",
-                f"http://127.0.0.1:{port}",
-                "--only",
-                "live-server",
-                "--format",
-                "json",
-            ],
+            [sys.executable, "-m", "triton_doctor", "up", "--keep", "--docker-command", command, "--format", "json"],
             capture_output=True,
             check=False,
             env={**os.environ, "NO_COLOR": "1"},
         )
-        marks["doctor (report written)"] = time.monotonic()
+        marks["doctor up (report written)"] = time.monotonic()
 
     threads = [threading.Thread(target=f) for f in (truth, curl_loop, doctor)]
     try:
@@ -126,7 +116,10 @@ def detection(image: str, repo: Path, local: Path) -> dict[str, float]:
         for t in threads:
             t.join(600)
     finally:
-        sh("docker", "rm", "-f", "td-bench-detect")
+        done.set()
+        kept = sh("docker", "ps", "-aq", "--filter", "label=io.triton-doctor.owned")
+        if kept:
+            sh("docker", "rm", "-f", *kept.split())
     return {k: v - marks["truth"] for k, v in marks.items() if k != "truth"}
 
 

@@ -10,18 +10,6 @@ from triton_doctor.permodel import per_model, require_config
 from triton_doctor.results import Category, Outcome
 
 
-def parallel_size(args: dict[str, Any] | None) -> int:
-    """tensor_parallel_size x pipeline_parallel_size from model.json (1 when absent or not a number)."""
-    if not args:
-        return 1
-    size = 1
-    for key in ("tensor_parallel_size", "pipeline_parallel_size"):
-        value = args.get(key, 1)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            size *= value
-    return size
-
-
 class ConfigInstanceGroup(Check):
     """instance_group kind and count."""
 
@@ -47,8 +35,7 @@ class ConfigInstanceGroup(Check):
 
     def _evaluate(self, ctx: Context, model: ModelFacts, f: FindingFactory) -> None:
         config: Any = require_config(model)
-        args = ctx.engine_args(model.name)
-        parallel = parallel_size(args)
+        parallel = ctx.tensor_parallel().get(model.name, 1)
         for i, group in enumerate(config.instance_group):
             kind_enum = group.DESCRIPTOR.fields_by_name["kind"].enum_type
             kind = kind_enum.values_by_number[group.kind].name

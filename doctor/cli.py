@@ -129,6 +129,37 @@ def _live_options(live_timeout: float, keep: bool, no_gpus: bool, prompt: str, s
     return LiveOptions(timeout_s=live_timeout, keep=keep, gpus=not no_gpus, prompt=prompt, sampling=params)
 
 
+def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
+    """A CheckRequest from the shared target/live options (``target``) and the command's own ``fields``."""
+    from triton_doctor.app import CheckRequest
+    from triton_doctor.target import TargetInput
+
+    if target["docker_command"] and target["docker_command_file"]:
+        _fail_usage("give --docker-command or --docker-command-file, not both")
+    options = (
+        _live_options(target["live_timeout"], target["keep"], target["no_gpus"], target["prompt"], target["sampling"])
+        if live
+        else None
+    )
+    return CheckRequest(
+        target=TargetInput(
+            repo=target["repo"],
+            models=target["models"],
+            mounts=target["mounts"],
+            docker_command=target["docker_command"],
+            docker_command_file=target["docker_command_file"],
+            config=target["config_file"],
+            server=target["server"],
+            offline=target["offline"],
+            image=target["image"],
+            cwd=Path.cwd(),
+        ),
+        live=live,
+        live_options=options,
+        **fields,
+    )
+
+
 def _run(request: Any) -> None:
     from triton_doctor.app import run_check_command
     from triton_doctor.policy import PolicyError
@@ -175,20 +206,6 @@ def _run(request: Any) -> None:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
 def check(
-    repo: str | None,
-    models: tuple[str, ...],
-    mounts: tuple[str, ...],
-    docker_command: str | None,
-    docker_command_file: str | None,
-    image: str | None,
-    config_file: str | None,
-    server: str | None,
-    offline: bool | None,
-    live_timeout: float,
-    keep: bool,
-    no_gpus: bool,
-    prompt: str,
-    sampling: str,
     only: tuple[str, ...],
     skip: tuple[str, ...],
     live: bool,
@@ -197,38 +214,23 @@ def check(
     fail_on: str | None,
     sample: bool,
     verbose: bool,
+    **target: Any,
 ) -> None:
     """Check the host and the model repository (and, with --live, bring it up and generate)."""
-    from triton_doctor.app import CheckRequest
-    from triton_doctor.target import TargetInput
-
-    if docker_command and docker_command_file:
-        _fail_usage("give --docker-command or --docker-command-file, not both")
-    live = live or bool(server)
-    request = CheckRequest(
-        target=TargetInput(
-            repo=repo,
-            models=models,
-            mounts=mounts,
-            docker_command=docker_command,
-            docker_command_file=docker_command_file,
-            config=config_file,
-            server=server,
-            offline=offline,
-            image=image,
-            cwd=Path.cwd(),
-        ),
-        only=only,
-        skip=skip,
-        fmt=fmt,
-        output=output,
-        fail_on=fail_on,
-        verbose=verbose,
-        live=live,
-        sample=sample,
-        live_options=_live_options(live_timeout, keep, no_gpus, prompt, sampling) if live else None,
+    live = live or bool(target["server"])
+    _run(
+        _request(
+            target,
+            live=live,
+            only=only,
+            skip=skip,
+            fmt=fmt,
+            output=output,
+            fail_on=fail_on,
+            verbose=verbose,
+            sample=sample,
+        )
     )
-    _run(request)
 
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
@@ -236,50 +238,9 @@ def check(
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default=None)
 @click.option("--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
 @click.option("-v", "--verbose", is_flag=True)
-def up(
-    repo: str | None,
-    models: tuple[str, ...],
-    mounts: tuple[str, ...],
-    docker_command: str | None,
-    docker_command_file: str | None,
-    image: str | None,
-    config_file: str | None,
-    server: str | None,
-    offline: bool | None,
-    live_timeout: float,
-    keep: bool,
-    no_gpus: bool,
-    prompt: str,
-    sampling: str,
-    fmt: str | None,
-    output: str | None,
-    verbose: bool,
-) -> None:
+def up(fmt: str | None, output: str | None, verbose: bool, **target: Any) -> None:
     """Bring Triton + vLLM up and wait until every model is READY (no generation)."""
-    from triton_doctor.app import CheckRequest
-    from triton_doctor.target import TargetInput
-
-    request = CheckRequest(
-        target=TargetInput(
-            repo=repo,
-            models=models,
-            mounts=mounts,
-            docker_command=docker_command,
-            docker_command_file=docker_command_file,
-            config=config_file,
-            server=server,
-            offline=offline,
-            image=image,
-            cwd=Path.cwd(),
-        ),
-        only=("live-server",),
-        fmt=fmt,
-        output=output,
-        verbose=verbose,
-        live=True,
-        live_options=_live_options(live_timeout, keep, no_gpus, prompt, sampling),
-    )
-    _run(request)
+    _run(_request(target, live=True, only=("live-server",), fmt=fmt, output=output, verbose=verbose))
 
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)

@@ -211,6 +211,28 @@ def test_fault_is_diagnosed(
     assert _leftovers(client) == []
 
 
+def _spawn_doctor(command: str, *extra: str) -> subprocess.Popen[str]:
+    """Start `check --live --only live-server` on ``command`` in the background."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "triton_doctor",
+            "check",
+            "--live",
+            "--only",
+            "live-server",
+            "--docker-command",
+            command,
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
 def _wait_for_container(client: Any, predicate: Any, timeout: float = 120) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -223,25 +245,7 @@ def _wait_for_container(client: Any, predicate: Any, timeout: float = 120) -> An
 
 def test_server_killed_while_loading(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
     command = _guide_command(stack, _repo(tmp_path), local_models, port=18200)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "triton_doctor",
-            "check",
-            "--live",
-            "--only",
-            "live-server",
-            "--docker-command",
-            command,
-            "--format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    proc = _spawn_doctor(command, "--format", "json")
     container = _wait_for_container(client, lambda c: b"loading: tiny:1" in c.logs())
     container.kill()
     stdout, stderr = proc.communicate(timeout=300)
@@ -254,23 +258,7 @@ def test_server_killed_while_loading(client: Any, stack: str, local_models: Path
 
 def test_ctrl_c_during_bringup_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
     command = _guide_command(stack, _repo(tmp_path), local_models, port=18300)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "triton_doctor",
-            "check",
-            "--live",
-            "--only",
-            "live-server",
-            "--docker-command",
-            command,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    proc = _spawn_doctor(command)
     _wait_for_container(client, lambda c: c.status == "running")
     proc.send_signal(signal.SIGINT)
     _stdout, stderr = proc.communicate(timeout=120)

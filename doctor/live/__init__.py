@@ -241,7 +241,7 @@ class LiveSession:
 
     def _follow(self) -> None:
         with contextlib.suppress(Exception):
-            for line in self.docker.log_lines_follow(self._container_id or ""):
+            for line in self.docker.log_lines(self._container_id or "", follow=True):
                 if line.strip():
                     self._log_tail.append(line)
                     self.outcome.last_log_line = line.strip()[:160]

@@ -304,9 +304,9 @@ class DockerProbe:
             if container_id is not None:
                 self._remove(container_id)
 
-    def log_lines(self, container: str) -> Iterator[str]:
-        """A container's log (stdout and stderr), streamed line by line."""
-        stream = self.client().api.logs(container, stdout=True, stderr=True, stream=True, follow=False)
+    def log_lines(self, container: str, *, follow: bool = False) -> Iterator[str]:
+        """A container's log (stdout and stderr) line by line; ``follow`` waits for more until it stops."""
+        stream = self.client().api.logs(container, stdout=True, stderr=True, stream=True, follow=follow)
         pending = b""
         for chunk in stream:
             pending += chunk
@@ -315,16 +315,6 @@ class DockerProbe:
                 yield line.decode("utf-8", "replace")
         if pending:
             yield pending.decode("utf-8", "replace")
-
-    def log_lines_follow(self, container: str) -> Iterator[str]:
-        """A running container's log, following it until the container stops."""
-        stream = self.client().api.logs(container, stdout=True, stderr=True, stream=True, follow=True)
-        pending = b""
-        for chunk in stream:
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                yield line.decode("utf-8", "replace")
 
     def _remove(self, container_id: str) -> None:
         try:
