@@ -147,6 +147,20 @@ def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, loca
         found = {f["id"]: f for f in all_findings(report)}
         assert found["live-generate[output-truncated-16-tokens]"]["catalog_id"] == "output-truncated-16-tokens"
         assert {c["check"]: c["status"] for c in report["checks"]}["live-server"] == "pass"
+        # A sampling parameter vLLM does not know: the error arrives as an SSE event after HTTP 200.
+        code, report, _ = _doctor(
+            "check",
+            "--server",
+            "http://127.0.0.1:18000",
+            "--only",
+            "live",
+            "--sampling",
+            '{"max_tokens": 8, "max_new_tokens": 8}',
+        )
+        failed = [f for f in all_findings(report) if f["id"] == "live-generate[failed]"]
+        assert code == 1 and failed
+        assert failed[0]["catalog_id"] == "bad-sampling-parameter"
+        assert "max_new_tokens" in failed[0]["message"]
     finally:
         for container in kept:
             client.api.remove_container(container["Id"], force=True)

@@ -145,6 +145,9 @@ class TritonHttp:
 
 
 def _error_text(body: str) -> str:
+    body = body.strip()
+    if body.startswith("data:"):  # an SSE body with an error status
+        body = body[5:].strip()
     try:
         data = json.loads(body)
         return str(data.get("error", body))[:500]
