@@ -25,23 +25,12 @@ from typing import Any
 
 import pytest
 
+from fixtures.generate import LOCAL_CONFIG
 from tests.conftest import ROOT, all_findings
 from tests.dockerutil import docker_client
 from triton_doctor.probes.docker_probe import PROBE_LABEL
 
-CONFIG = """name: "tiny"
-backend: "vllm"
-max_batch_size: 0
-model_transaction_policy { decoupled: true }
-input [
-  { name: "text_input", data_type: TYPE_STRING, dims: [ -1 ] },
-  { name: "stream", data_type: TYPE_BOOL, dims: [ 1 ], optional: true },
-  { name: "sampling_parameters", data_type: TYPE_STRING, dims: [ 1 ], optional: true }
-]
-output [
-  { name: "text_output", data_type: TYPE_STRING, dims: [ -1 ] }
-]
-"""
+CONFIG = LOCAL_CONFIG.replace('name: "gemma_local"', 'name: "tiny"')  # the guide's local-model config
 ENGINE = {
     "model": "/local_models/tiny-llama",
     "tensor_parallel_size": 1,
