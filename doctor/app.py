@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,7 +37,6 @@ class CheckRequest:
     live: bool = False
     sample: bool = False
     timeout_scale: float = 1.0
-    extra_env: dict[str, str] = field(default_factory=dict)
     #: LiveOptions for --live / up (None: defaults).
     live_options: Any = None
 

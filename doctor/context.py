@@ -27,7 +27,7 @@ from triton_doctor.probes.pbtxt import ParsedConfig, field_positions, parse_conf
 from triton_doctor.results import Location
 from triton_doctor.target import MountSpec, Target, host_path
 
-__all__ = ["Context", "JsonDoc", "LocalModel", "ModelFacts", "Probes", "RepoFacts"]
+__all__ = ["Context", "JsonDoc", "LocalModel", "ModelFacts", "Probes", "RepoFacts", "parallel_sizes"]
 
 T = TypeVar("T")
 
@@ -179,6 +179,16 @@ def read_json(path: Path, display: str) -> JsonDoc:
         key_lines=key_lines,
         duplicate_keys=tuple(dict.fromkeys(duplicates)),
     )
+
+
+def parallel_sizes(args: dict[str, Any] | None) -> tuple[int, int]:
+    """``(tensor_parallel_size, pipeline_parallel_size)`` from model.json; 1 where unset or not a positive int."""
+
+    def positive(key: str) -> int:
+        value = (args or {}).get(key, 1)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
+
+    return positive("tensor_parallel_size"), positive("pipeline_parallel_size")
 
 
 def _nvml_source() -> Callable[[], GpuFacts]:
@@ -441,11 +451,6 @@ class Context:
         sizes: dict[str, int] = {}
         present, _ = self.selected_models()
         for name in present:
-            args = self.engine_args(name) or {}
-            size = 1
-            for key in ("tensor_parallel_size", "pipeline_parallel_size"):
-                value = args.get(key, 1)
-                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                    size *= value
-            sizes[name] = size
+            tp, pp = parallel_sizes(self.engine_args(name))
+            sizes[name] = tp * pp
         return sizes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from triton_doctor.context import Context
+from triton_doctor.context import Context, parallel_sizes
 from triton_doctor.hfid import is_hub_id
 
 __all__ = ["ModelShape", "model_shape"]
@@ -95,10 +95,7 @@ def model_shape(ctx: Context, name: str) -> ModelShape | None:
         length, origin = wanted, "max_model_len in model.json"
     else:
         length, origin = derived, "max_position_embeddings (no max_model_len in model.json)"
-    tp = args.get("tensor_parallel_size", 1)
-    pp = args.get("pipeline_parallel_size", 1)
-    tp = tp if isinstance(tp, int) and not isinstance(tp, bool) and tp > 0 else 1
-    pp = pp if isinstance(pp, int) and not isinstance(pp, bool) and pp > 0 else 1
+    tp, pp = parallel_sizes(args)
     util = args.get("gpu_memory_utilization", 0.9)
     util = float(util) if isinstance(util, (int, float)) and not isinstance(util, bool) and 0 < util <= 1 else 0.9
     return ModelShape(

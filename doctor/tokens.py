@@ -17,7 +17,15 @@ from pathlib import Path
 
 from triton_doctor.target import Target, host_path
 
-__all__ = ["ContainerToken", "HostToken", "container_token", "host_token", "known_secrets", "redact"]
+__all__ = [
+    "ContainerToken",
+    "HostToken",
+    "container_token",
+    "env_reference",
+    "host_token",
+    "known_secrets",
+    "redact",
+]
 
 TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 HF_HOME_TARGET = "/root/.cache/huggingface"
@@ -47,6 +55,12 @@ class ContainerToken:
     unset_reference: str | None = None
     #: Set when the command has no docker command to read (flags only).
     assumed: bool = False
+
+
+def env_reference(raw: str) -> str | None:
+    """The host variable a docker ``-e NAME=VALUE`` value refers to (``$env:X``, ``$X``, ``${X}``, ``%X%``)."""
+    match = _VAR_REF.match(raw.strip())
+    return (match.group("ps") or match.group("sh") or match.group("cmd")) if match else None
 
 
 def token_file() -> Path:
@@ -106,9 +120,8 @@ def container_token(target: Target) -> ContainerToken:
             return ContainerToken(
                 value, f"-e {var} (copied from the host's {var})", unset_reference=None if value else var
             )
-        match = _VAR_REF.match(raw.strip())
-        if match:
-            ref = match.group("ps") or match.group("sh") or match.group("cmd") or ""
+        ref = env_reference(raw)
+        if ref:
             value = os.environ.get(ref) or None
             return ContainerToken(value, f"-e {var}=<host variable {ref}>", unset_reference=None if value else ref)
         if raw.strip():

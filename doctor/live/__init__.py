@@ -28,6 +28,7 @@ from triton_doctor.logs import LogDiagnosis, scan_lines
 from triton_doctor.probes.docker_probe import PROBE_LABEL, DockerProbe
 from triton_doctor.probes.triton_http import Generation, TritonHttp, request_counters
 from triton_doctor.target import Target, host_path
+from triton_doctor.tokens import env_reference
 
 __all__ = ["LiveOptions", "LiveOutcome", "LiveSession", "Progress"]
 
@@ -377,10 +378,9 @@ class LiveSession:
 
 
 def _expand(raw: str) -> str | None:
-    match = re.fullmatch(r"\$env:(\w+)|\$\{?(\w+)\}?|%(\w+)%", raw.strip())
-    if match:
-        return os.environ.get(next(g for g in match.groups() if g))
-    return raw
+    """A ``-e`` value as the user's shell would pass it: a host variable reference is looked up here."""
+    ref = env_reference(raw)
+    return os.environ.get(ref) if ref else raw
 
 
 def _grpc_stream(url: str, model: str, prompt: str, sampling: dict[str, Any]) -> Generation:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from triton_doctor.check import FindingFactory
 from triton_doctor.logs import EXCEPTION, LogDiagnosis, load_catalog
-from triton_doctor.results import Location, Outcome
+from triton_doctor.results import Location, Outcome, Severity
 
 __all__ = ["CHECK_ID", "diagnosis_outcome"]
 
@@ -26,12 +26,11 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
     entries = {e.id: e for e in load_catalog()}
     f = FindingFactory(CHECK_ID)
     roots = diag.root_causes()
-    for cid in roots:
-        entry = entries[cid]
-        hits = diag.hits[cid]
-        more = diag.counts[cid] - len(hits)
-        where = ", ".join(str(h.line_no) for h in hits) + (f" (+{more} more)" if more > 0 else "")
-        f.error(
+
+    def catalogued(cid: str, where: str, severity: Severity) -> None:
+        entry, hits = entries[cid], diag.hits[cid]
+        f.add(
+            severity,
             cid,
             f"{hits[0].fragment} (line {where}): {entry.cause}",
             evidence=_evidence([(h.line_no, h.text) for h in hits]),
@@ -39,17 +38,14 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
             catalog_id=cid,
             location=Location(path=source, line=hits[0].line_no),
         )
+
+    for cid in roots:
+        more = diag.counts[cid] - len(diag.hits[cid])
+        where = ", ".join(str(h.line_no) for h in diag.hits[cid]) + (f" (+{more} more)" if more > 0 else "")
+        catalogued(cid, where, Severity.ERROR)
     for cid, hits in diag.hits.items():
-        entry = entries[cid]
-        if entry.role == "note":
-            f.warning(
-                cid,
-                f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}",
-                evidence=_evidence([(h.line_no, h.text) for h in hits]),
-                remedy=entry.remedy,
-                catalog_id=cid,
-                location=Location(path=source, line=hits[0].line_no),
-            )
+        if entries[cid].role == "note":
+            catalogued(cid, str(hits[0].line_no), Severity.WARNING)
     explained = bool(roots)
     for hit in diag.stub_errors:
         explained = True
