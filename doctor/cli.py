@@ -315,6 +315,59 @@ def logs(source: str, skip: tuple[str, ...], fmt: str, outputs: tuple[str, ...],
     sys.exit(code)
 
 
+@cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
+@_target_options
+@click.option(
+    "--output", "bundle_output", metavar="FILE", help="The archive (default: triton-doctor-bundle-<UTC time>.tar.gz)."
+)
+@click.option("--container", metavar="NAME", help="Container whose log to include (default: the command's --name).")
+@click.option("--log", "log_file", metavar="FILE", help="A log file to include instead of a container's log.")
+@click.option("--lines", type=click.IntRange(min=1), default=200, show_default=True, help="Last lines of the log.")
+@click.option("--profile", type=click.Choice(["quick", "standard", "full"]), default=None, help="As for check.")
+@click.option("--sample", is_flag=True, help="Bundle the shipped sample repository.")
+def bundle(
+    bundle_output: str | None,
+    container: str | None,
+    log_file: str | None,
+    lines: int,
+    profile: str | None,
+    sample: bool,
+    **target: Any,
+) -> None:
+    """Write a local tar.gz for a bug report: report, versions, inventory, configs, command, log tail.
+
+    Every secret is redacted and home paths are shortened to ~; nothing is uploaded. Exits 0 once the archive
+    is written (the check's verdict is inside it), 2 for bad input.
+    """
+    from triton_doctor.bundle import BundleRequest, make_bundle
+    from triton_doctor.fingerprint import BaselineError
+    from triton_doctor.outputs import OutputError
+    from triton_doctor.policy import PolicyError
+    from triton_doctor.target import TargetError
+
+    request = _request(target, live=profile == "full")
+    try:
+        path, code = make_bundle(
+            BundleRequest(
+                target=request.target,
+                output=bundle_output,
+                container=container,
+                log_file=log_file,
+                lines=lines,
+                profile=profile,
+                sample=sample,
+            )
+        )
+    except (TargetError, PolicyError, OutputError, BaselineError) as exc:
+        _fail_usage(str(exc))
+        return
+    except OSError as exc:
+        _fail_usage(f"cannot write the bundle: {exc}")
+        return
+    verdict = {0: "no issues", 1: "issues found", 3: "a check could not decide"}.get(code, f"exit {code}")
+    click.echo(f"Wrote {path} ({verdict}; secrets redacted; nothing uploaded; review it before sharing).", err=True)
+
+
 @cli.command("list-checks", context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def list_checks(fmt: str) -> None:

@@ -26,7 +26,7 @@ __all__ = ["FINGERPRINT_KEY", "RuleInfo", "relative_path", "render_sarif", "rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "tritonDoctorFinding/v1"
-_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}  # note: suppressed info
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,8 @@ def render_sarif(report: Report, exit_code: int, *, rules: Mapping[str, Any] | N
     known: dict[str, RuleInfo] = {k: v for k, v in (rules or {}).items() if isinstance(v, RuleInfo)}
     ran = {r.check for r in report.results}
     rule_ids = [rid for rid in known if rid.split("[", 1)[0] in ran]
-    entries = [(r, f, None, None) for r in report.results for f in r.findings] + [
+    # Informational findings (text shows them with -v) are left out: code scanning would list them as alerts.
+    entries = [(r, f, None, None) for r in report.results for f in r.findings if f.severity is not Severity.INFO] + [
         (r, s.finding, s.reason, s.kind) for r in report.results for s in r.suppressed
     ]
     for _r, finding, _reason, _kind in entries:
