@@ -16,7 +16,7 @@ from triton_doctor.context import Context
 from triton_doctor.outputs import emit, parse_outputs
 from triton_doctor.policy import Policy, exit_code
 from triton_doctor.registry import Registry, load_registry
-from triton_doctor.results import CheckResult, ExitCode, Report
+from triton_doctor.results import CheckResult, ExitCode, Finding, Report
 from triton_doctor.runner import RunOptions, run_checks
 from triton_doctor.target import Target, TargetError, TargetInput, build_target
 from triton_doctor.tokens import known_secrets, redact
@@ -211,19 +211,23 @@ def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
     def clean(text: str | None) -> str | None:
         return None if text is None else redact(text, secrets)
 
-    findings = tuple(
-        replace(
+    def clean_finding(f: Finding) -> Finding:
+        return replace(
             f,
             message=redact(f.message, secrets),
             evidence=redact(f.evidence, secrets),
             remedy=redact(f.remedy, secrets),
         )
-        for f in result.findings
+
+    findings = tuple(clean_finding(f) for f in result.findings)
+    suppressed = tuple(
+        replace(s, finding=clean_finding(s.finding), reason=redact(s.reason, secrets)) for s in result.suppressed
     )
     return replace(
         result,
         summary=redact(result.summary, secrets),
         findings=findings,
+        suppressed=suppressed,
         skip_reason=clean(result.skip_reason),
         error=clean(result.error),
         traceback=clean(result.traceback),
@@ -263,7 +267,7 @@ def _run_with_progress(
             status.update(f"{check.title} ({check.id})")
 
     def on_done(result: CheckResult) -> None:
-        result = redact_result(policy.filter_findings(result), secrets)
+        result = redact_result(policy.filter_findings(redact_result(result, secrets)), secrets)
         results.append(result)
         render_result(console, result, verbose=req.verbose)
 
@@ -372,7 +376,7 @@ def run_logs_command(req: LogsRequest) -> int:
         duration_ms=int((time.monotonic() - start) * 1000),
     )
     secrets = known_secrets(Target(repo="."))
-    result = redact_result(policy.filter_findings(result), secrets)
+    result = redact_result(policy.filter_findings(redact_result(result, secrets)), secrets)
     code = exit_code([result], req.fail_on)
     report = Report(
         tool_version=__version__,
