@@ -105,11 +105,13 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
         req.fmt, (*((req.output,) if req.output else ()), *req.outputs), default_fmt=str(config.get("format", "text"))
     )
     fail_on = req.fail_on or str(config.get("fail_on", "fail"))
-    selected = policy.select(registry.checks, live=req.live)
+    # The full profile is the live stage (from the config too, where --live was not given).
+    live = req.live or policy.profile == "full"
+    selected = policy.select(registry.checks, live=live)
     skipped = policy.skipped(selected)
 
     console = make_console(sys.stderr)
-    ctx = Context(target, config, live=req.live)
+    ctx = Context(target, config, live=live)
     ctx.live_options = req.live_options
     secrets = known_secrets(target)
     start = time.monotonic()

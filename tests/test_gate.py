@@ -327,7 +327,10 @@ def test_logs_writes_several_reports(tmp_path: Path, sarif_schema: dict[str, Any
     result = run_cli("logs", str(log), "--output", f"sarif:{tmp_path / 'l.sarif'}", "--output", "json:-")
     assert result.exit_code == 1
     assert result.json()["checks"][0]["findings"][0]["catalog_id"] == "decoupled-disabled"
-    validate_sarif(json.loads((tmp_path / "l.sarif").read_text()), sarif_schema)
+    sarif = json.loads((tmp_path / "l.sarif").read_text())
+    validate_sarif(sarif, sarif_schema)
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert "Fix:" in rules["container-logs[decoupled-disabled]"]["help"]["text"]
     assert run_cli("logs", str(log), "--skip", "decoupled-disabled").exit_code == 0
     bad = run_cli("logs", str(log), "--skip", "container-logs[nope]")
     assert bad.exit_code == 2 and "unknown sub-id" in bad.stderr
@@ -463,3 +466,15 @@ def test_bundle_holds_no_canary_and_no_home_path(tmp_path: Path, monkeypatch: py
         assert str(home) not in text and str(tmp_path) not in text, f"home path in {name}"
     assert log_tail[-1] == "token=<redacted> from ~/x"
     assert result.stdout == ""
+
+
+def test_new_commands_help_imports_nothing_heavy() -> None:
+    code = (
+        "import sys\nfrom triton_doctor.cli import cli\n"
+        "for args in (['check', '--help'], ['bundle', '--help'], ['logs', '--help'], ['explain', '--help']):\n"
+        "    try:\n        cli(args, prog_name='triton-doctor')\n    except SystemExit:\n        pass\n"
+        "heavy = [m for m in ('docker', 'huggingface_hub', 'pynvml', 'tritonclient') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert "HEAVY []" in done.stdout

@@ -113,9 +113,27 @@ def _message(finding: Finding) -> str:
     return text
 
 
+def _catalog_rule(rule_id: str) -> RuleInfo | None:
+    """A rule for ``check[catalog-id]`` (the log diagnosis names findings after the catalog)."""
+    from triton_doctor.logs import load_catalog
+
+    sub = rule_id[rule_id.find("[") + 1 : -1] if rule_id.endswith("]") else ""
+    entry = next((e for e in load_catalog() if e.id == sub), None)
+    if entry is None:
+        return None
+    return RuleInfo(
+        short=entry.cause,
+        full=f"{sub}: {entry.cause}",
+        help=f"{entry.cause}\n\nFix: {entry.remedy}\n\nMore: triton-doctor explain {sub}",
+        category="logs",
+    )
+
+
 def _rule(rule_id: str, info: RuleInfo | None) -> dict[str, Any]:
     if info is None:
-        info = RuleInfo(short=rule_id, full=rule_id, help=f"See: triton-doctor explain {rule_id}", category="")
+        info = _catalog_rule(rule_id) or RuleInfo(
+            short=rule_id, full=rule_id, help=f"See: triton-doctor explain {rule_id}", category=""
+        )
     rule: dict[str, Any] = {
         "id": rule_id,
         "name": "".join(part.capitalize() for part in rule_id.replace("[", "-").rstrip("]").split("-")),
