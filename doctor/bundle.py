@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from triton_doctor import __version__
-from triton_doctor.target import Target, TargetInput, build_target
+from triton_doctor.target import Target, TargetError, TargetInput, build_target
 from triton_doctor.tokens import known_secrets, redact
 
 __all__ = ["BundleRequest", "make_bundle", "scrub"]
@@ -227,6 +227,8 @@ def make_bundle(req: BundleRequest) -> tuple[str, int]:
         req.target.repo = req.target.repo or str(repo)
         req.target.mounts = (*req.target.mounts, f"{repo}:/models", f"{local}:/local_models")
     target, config = build_target(req.target)
+    if req.log_file and not os.access(req.log_file, os.R_OK):
+        raise TargetError(f"--log {req.log_file}: no such readable file")
     secrets = known_secrets(target)
     output = req.output or time.strftime("triton-doctor-bundle-%Y%m%dT%H%M%SZ.tar.gz", time.gmtime())
     members: list[tuple[str, str | bytes]] = []

@@ -465,6 +465,8 @@ def test_bundle_holds_no_canary_and_no_home_path(tmp_path: Path, monkeypatch: py
             assert canary not in text, f"{where} canary in {name}"
         assert str(home) not in text and str(tmp_path) not in text, f"home path in {name}"
     assert log_tail[-1] == "token=<redacted> from ~/x"
+    missing = run_cli("bundle", "--profile", "quick", "--log", str(project / "nope.log"), cwd=project)
+    assert missing.exit_code == 2 and "nope.log: no such readable file" in missing.stderr
     assert result.stdout == ""
 
 
@@ -478,3 +480,17 @@ def test_new_commands_help_imports_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert "HEAVY []" in done.stdout
+
+
+def test_every_sarif_result_has_a_location(tmp_path: Path, sarif_schema: dict[str, Any]) -> None:
+    """GitHub's upload rejects a result without a location, e.g. a Docker finding that names no file."""
+    _copy_repo(HEALTHY, tmp_path / "model_repository")
+    out = tmp_path / "s.sarif"
+    result = run_cli("check", "--repo", "model_repository", "--output", f"sarif:{out}", env=NO_DOCKER, cwd=tmp_path)
+    assert result.exit_code == 1
+    data = json.loads(out.read_text())
+    validate_sarif(data, sarif_schema)
+    results = data["runs"][0]["results"]
+    assert any(r["ruleId"].startswith("docker-daemon[") for r in results)
+    for r in results:
+        assert r["locations"] and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]

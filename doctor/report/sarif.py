@@ -1,8 +1,8 @@
 """SARIF 2.1.0: one rule per check sub-id (with help text), one result per finding.
 
 Results point at the file and line the finding names (``config.pbtxt``, ``model.json``), or at the model's
-``config.pbtxt`` when a finding is about a model but has no line, so that code scanning can show it in a pull
-request. Paths inside the working directory are written relative to it. Every result carries
+``config.pbtxt`` when a finding is about a model but has no file, else at the config or docker command file,
+else at the repository (GitHub's upload rejects a result without a location). Paths inside the working directory are written relative to it. Every result carries
 ``partialFingerprints`` (check id, sub-id, path, model, normalised message; see
 :mod:`triton_doctor.fingerprint`), the same identity ``--baseline`` matches on. Findings hidden by the
 policy are results with a ``suppressions`` entry whose justification is the reason; checks skipped by the
@@ -87,7 +87,8 @@ def _fallback_path(finding: Finding, report: Report) -> str | None:
     for source in report.target.get("sources", []) or []:  # type: ignore[attr-defined]
         if isinstance(source, str) and os.path.isfile(source):
             return source
-    return None
+    # Code scanning rejects a result without a location: the repository itself is the last resort.
+    return repo if isinstance(repo, str) and repo else None
 
 
 def _location(finding: Finding, report: Report) -> list[dict[str, Any]]:
