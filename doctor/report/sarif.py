@@ -3,10 +3,10 @@
 Results point at the file and line the finding names (``config.pbtxt``, ``model.json``), or at the model's
 ``config.pbtxt`` when a finding is about a model but has no file, else at the config or docker command file,
 else at the repository (GitHub's upload rejects a result without a location). Paths inside the working
-directory are written relative to it. Every result carries ``partialFingerprints`` (check id, sub-id, path, model, normalised message; see
-:mod:`triton_doctor.fingerprint`), the same identity ``--baseline`` matches on. Findings hidden by the
-policy are results with a ``suppressions`` entry whose justification is the reason; checks skipped by the
-policy and checks that errored are notifications of the invocation.
+directory are written relative to it. Every result carries ``partialFingerprints`` (check id, sub-id, path,
+model, normalised message; see :mod:`triton_doctor.fingerprint`), the same identity ``--baseline`` matches
+on. Findings hidden by the policy are results with a ``suppressions`` entry whose justification is the
+reason; checks skipped by the policy and checks that errored are notifications of the invocation.
 """
 
 from __future__ import annotations
