@@ -494,3 +494,20 @@ def test_every_sarif_result_has_a_location(tmp_path: Path, sarif_schema: dict[st
     assert any(r["ruleId"].startswith("docker-daemon[") for r in results)
     for r in results:
         assert r["locations"] and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+
+
+def test_every_literal_sub_id_is_declared() -> None:
+    """Unknown sub-ids are usage errors, so each sub-id a check emits must be declared (or be a catalog id)."""
+    import inspect
+
+    from triton_doctor.policy import catalog_ids
+    from triton_doctor.registry import load_registry
+
+    pattern = re.compile(r"\.(?:error|warning|info)\(\s*\"([a-z0-9-]+)\"")
+    missing = {
+        f"{cid}[{sub}]"
+        for cid, cls in load_registry().checks.items()
+        for sub in pattern.findall(inspect.getsource(inspect.getmodule(cls)))  # type: ignore[arg-type]
+        if sub not in cls.sub_ids and sub not in catalog_ids()
+    }
+    assert not missing
