@@ -511,3 +511,15 @@ def test_every_literal_sub_id_is_declared() -> None:
         if sub not in cls.sub_ids and sub not in catalog_ids()
     }
     assert not missing
+
+
+def test_quick_profile_touches_no_docker_gpu_or_hub() -> None:
+    code = (
+        "import sys\nfrom triton_doctor.cli import cli\n"
+        f"args = ['check', '--profile', 'quick', '--skip', 'docker-daemon', '--repo', {str(HEALTHY)!r}]\n"
+        "try:\n    cli(args, prog_name='triton-doctor')\nexcept SystemExit as exc:\n    print('EXIT', exc.code)\n"
+        "print('LOADED', [m for m in ('docker', 'huggingface_hub', 'pynvml', 'tritonclient') if m in sys.modules])\n"
+    )
+    env = {**os.environ, **NO_DOCKER, "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert "EXIT 0" in done.stdout and "LOADED []" in done.stdout, done.stdout + done.stderr
