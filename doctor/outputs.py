@@ -12,11 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from triton_doctor.report import FORMATS
 from triton_doctor.results import Report
 
 __all__ = ["FORMATS", "OutputError", "OutputSpec", "emit", "parse_outputs", "render"]
-
-FORMATS = ("text", "json", "junit", "sarif", "github")
 STDOUT = "-"
 
 
