@@ -250,7 +250,9 @@ class Policy:
             return result
         catalog = catalog_ids()
         only_subs = [s for s in self.only if (_is_sub(s) and _base(s) == result.check) or s in catalog]
-        named_whole = any(not _is_sub(s) and _base(s) not in catalog and _base(s) == result.check for s in self.only)
+        named_whole = any(
+            not _is_sub(s) and s not in catalog and _base(s) in {result.check, result.category.value} for s in self.only
+        )
         kept: list[Finding] = []
         hidden: list[Suppression] = list(result.suppressed)
         for original in result.findings:
