@@ -523,3 +523,17 @@ def test_quick_profile_touches_no_docker_gpu_or_hub() -> None:
     env = {**os.environ, **NO_DOCKER, "NO_COLOR": "1"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert "EXIT 0" in done.stdout and "LOADED []" in done.stdout, done.stdout + done.stderr
+
+
+def test_output_specs() -> None:
+    from triton_doctor.outputs import OutputSpec, parse_outputs
+
+    assert parse_outputs("json", ["doctor.json", "sarif:d.sarif"]) == [
+        OutputSpec("json", "doctor.json"),
+        OutputSpec("sarif", "d.sarif"),
+    ]
+    assert parse_outputs("json", ["json:-"]) == [OutputSpec("json", "-")]
+    assert parse_outputs(None, ["sarif:-"], default_fmt="json") == [OutputSpec("sarif", "-")]
+    assert parse_outputs(None, []) == []
+    assert parse_outputs("text", [r"C:\reports\doctor.txt"]) == [OutputSpec("text", r"C:\reports\doctor.txt")]
+    assert parse_outputs(None, ["junit:C:\\r\\j.xml"]) == [OutputSpec("junit", "C:\\r\\j.xml")]
