@@ -41,6 +41,7 @@ class LiveServer(Check):
         "timeout": "no outcome in time",
         "unreachable": "nothing answers at --server",
         "no-docker": "no Docker daemon for the bring-up",
+        "adjusted": "a limit of your docker run was adjusted because this host refuses it",
     }
 
     def run(self, ctx: Context) -> Outcome:

@@ -13,9 +13,10 @@ from typing import Any, TextIO
 
 from triton_doctor import __version__
 from triton_doctor.context import Context
+from triton_doctor.outputs import emit, parse_outputs
 from triton_doctor.policy import Policy, exit_code
 from triton_doctor.registry import Registry, load_registry
-from triton_doctor.results import CheckResult, Report
+from triton_doctor.results import CheckResult, ExitCode, Finding, Report
 from triton_doctor.runner import RunOptions, run_checks
 from triton_doctor.target import Target, TargetError, TargetInput, build_target
 from triton_doctor.tokens import known_secrets, redact
@@ -39,6 +40,15 @@ class CheckRequest:
     timeout_scale: float = 1.0
     #: LiveOptions for --live / up (None: defaults).
     live_options: Any = None
+    #: Every ``--output`` (``FORMAT:PATH`` or a plain path for the ``--format`` report); ``output`` is kept
+    #: for callers that set one path.
+    outputs: tuple[str, ...] = ()
+    #: ``quick``, ``standard`` or ``full`` (None: the config's, else standard; ``--live`` means full).
+    profile: str | None = None
+    #: ``--baseline FILE``: report only findings not in it.
+    baseline: str | None = None
+    #: ``--write-baseline FILE``: record every finding of this run there.
+    write_baseline: str | None = None
 
 
 def sample_paths() -> tuple[Path, Path]:
@@ -89,19 +99,24 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
         req.target.mounts = (*req.target.mounts, f"{repo}:/models", f"{local}:/local_models")
     target, config = build_target(req.target)
     registry = registry if registry is not None else load_registry()
-    policy = Policy.from_options(req.only or tuple(config.get("only", ())), req.skip or tuple(config.get("skip", ())))
+    policy = gate_policy(req, config, target)
     policy.validate(registry.checks)
-    fmt = req.fmt or str(config.get("format", "text"))
+    specs = parse_outputs(
+        req.fmt, (*((req.output,) if req.output else ()), *req.outputs), default_fmt=str(config.get("format", "text"))
+    )
     fail_on = req.fail_on or str(config.get("fail_on", "fail"))
-    selected = policy.select(registry.checks, live=req.live)
+    # The full profile is the live stage (from the config too, where --live was not given).
+    live = req.live or policy.profile == "full"
+    selected = policy.select(registry.checks, live=live)
+    skipped = policy.skipped(selected)
 
     console = make_console(sys.stderr)
-    ctx = Context(target, config, live=req.live)
+    ctx = Context(target, config, live=live)
     ctx.live_options = req.live_options
     secrets = known_secrets(target)
     start = time.monotonic()
     try:
-        results = _run_with_progress(console, selected, ctx, target, req, policy, secrets)
+        results = _run_with_progress(console, selected, ctx, target, req, policy, secrets, skipped)
     finally:
         ctx.close()
     if ctx.teardown_note:
@@ -117,8 +132,69 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     from triton_doctor.report.text import render_summary
 
     render_summary(console, report, int(code))
-    _emit(report, int(code), fmt, req.output)
+    rules = _sarif_rules(registry.checks) if any(spec.fmt == "sarif" for spec in specs) else None
+    emit(specs, report, int(code), write=write_output, rules=rules)
+    if req.write_baseline:
+        from triton_doctor.fingerprint import render_baseline
+
+        write_output(req.write_baseline, render_baseline(report))
+        known = sum(len(r.findings) + len(r.suppressed) for r in report.results)
+        console.print(f"Wrote {known} finding(s) to the baseline {req.write_baseline}.", highlight=False)
+        return 0 if code is ExitCode.FINDINGS else int(code)
     return int(code)
+
+
+def gate_policy(req: CheckRequest, config: dict[str, Any], target: Target) -> Policy:
+    """The run's policy from flags and the config table: profile, select/ignore (with reasons), severities, baseline.
+
+    ``--only`` replaces the config's ``select``/``only``; ``--skip`` adds to its ``ignore``/``skip`` (a skip
+    always wins).
+    """
+    from triton_doctor.fingerprint import load_baseline
+    from triton_doctor.policy import Ignore
+
+    label = next((s for s in target.sources if s.endswith(".toml")), "the config file")
+    origins: dict[str, str] = {}
+    only = list(req.only)
+    if not only:
+        for key in ("select", "only"):
+            for i, value in enumerate(config.get(key, [])):
+                only.append(value)
+                origins.setdefault(value, f"{label}: {key}[{i}]")
+    ignores: list[Ignore] = []
+    for key in ("ignore", "skip"):
+        for i, entry in enumerate(config.get(key, [])):
+            selector = entry if isinstance(entry, str) else str(entry["id"])
+            reason = "" if isinstance(entry, str) else str(entry.get("reason", ""))
+            for part in (p.strip() for p in selector.split(",") if p.strip()):
+                ignores.append(Ignore(part, reason or f"ignored in {label}"))
+                origins.setdefault(part, f"{label}: {key}[{i}]")
+    for selector, _level in config.get("severity", {}).items():
+        origins.setdefault(selector, f"{label}: severity")
+    for value in req.only:
+        for part in value.split(","):
+            origins[part.strip()] = "--only"
+    for value in req.skip:
+        for part in value.split(","):
+            origins[part.strip()] = "--skip"
+    baseline_path = req.baseline or config.get("baseline")
+    baseline = load_baseline(str(baseline_path)) if baseline_path else frozenset()
+    return Policy.build(
+        only=only,
+        skip=req.skip,
+        ignores=ignores,
+        severity={str(k): str(v) for k, v in config.get("severity", {}).items()},
+        profile=req.profile or str(config.get("profile", "standard")),
+        baseline=baseline,
+        baseline_label=f"the baseline {baseline_path}" if baseline_path else "the baseline",
+        origins=origins,
+    )
+
+
+def _sarif_rules(checks: dict[str, Any]) -> dict[str, Any]:
+    from triton_doctor.report.sarif import rules_from_checks
+
+    return rules_from_checks(checks)
 
 
 def _redact_data(data: Any, secrets: set[str]) -> Any:
@@ -137,19 +213,23 @@ def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
     def clean(text: str | None) -> str | None:
         return None if text is None else redact(text, secrets)
 
-    findings = tuple(
-        replace(
+    def clean_finding(f: Finding) -> Finding:
+        return replace(
             f,
             message=redact(f.message, secrets),
             evidence=redact(f.evidence, secrets),
             remedy=redact(f.remedy, secrets),
         )
-        for f in result.findings
+
+    findings = tuple(clean_finding(f) for f in result.findings)
+    suppressed = tuple(
+        replace(s, finding=clean_finding(s.finding), reason=redact(s.reason, secrets)) for s in result.suppressed
     )
     return replace(
         result,
         summary=redact(result.summary, secrets),
         findings=findings,
+        suppressed=suppressed,
         skip_reason=clean(result.skip_reason),
         error=clean(result.error),
         traceback=clean(result.traceback),
@@ -164,6 +244,7 @@ def _run_with_progress(
     req: CheckRequest,
     policy: Policy,
     secrets: set[str],
+    skipped: dict[str, str] | None = None,
 ) -> list[CheckResult]:
     from triton_doctor.report.text import render_result
 
@@ -188,7 +269,7 @@ def _run_with_progress(
             status.update(f"{check.title} ({check.id})")
 
     def on_done(result: CheckResult) -> None:
-        result = redact_result(policy.filter_findings(result), secrets)
+        result = redact_result(policy.filter_findings(redact_result(result, secrets)), secrets)
         results.append(result)
         render_result(console, result, verbose=req.verbose)
 
@@ -198,7 +279,7 @@ def _run_with_progress(
         run_checks(
             selected,
             ctx,
-            RunOptions(offline=target.offline, timeout_scale=req.timeout_scale),
+            RunOptions(offline=target.offline, timeout_scale=req.timeout_scale, skipped=skipped or {}),
             on_start=on_start,
             on_done=on_done,
         )
@@ -209,32 +290,8 @@ def _run_with_progress(
 
 
 def _emit(report: Report, code: int, fmt: str, output: str | None) -> None:
-    if fmt == "text":
-        if output:
-            from io import StringIO
-
-            from triton_doctor.report.text import render_result, render_summary
-
-            buffer = StringIO()
-            plain = make_console(buffer)
-            for result in report.results:
-                render_result(plain, result, verbose=True)
-            render_summary(plain, report, code)
-            write_output(output, buffer.getvalue())
-        return
-    if fmt == "json":
-        from triton_doctor.report.json_report import render_json
-
-        text = render_json(report, code)
-    else:
-        from triton_doctor.report.junit import render_junit
-
-        text = render_junit(report)
-    if output:
-        write_output(output, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    """One report in ``fmt`` to ``output`` or stdout (text: only to a file)."""
+    emit(parse_outputs(fmt, (output,) if output else ()), report, code, write=write_output)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -247,6 +304,8 @@ class LogsRequest:
     fail_on: str = "fail"
     verbose: bool = False
     skip: tuple[str, ...] = ()
+    #: Every ``--output`` (``FORMAT:PATH`` or a plain path for the ``--format`` report).
+    outputs: tuple[str, ...] = ()
 
 
 def run_logs_command(req: LogsRequest) -> int:
@@ -254,10 +313,15 @@ def run_logs_command(req: LogsRequest) -> int:
 
     Raises :class:`~triton_doctor.target.TargetError` when the source is neither (exit code 2).
     """
+    from triton_doctor.checks.container_logs import ContainerLogs
     from triton_doctor.logs import LogDiagnosis, scan, scan_lines
     from triton_doctor.logs.findings import CHECK_ID, diagnosis_outcome
     from triton_doctor.results import Category
 
+    logs_checks: dict[str, Any] = {CHECK_ID: ContainerLogs}
+    policy = Policy.build(skip=req.skip, origins=dict.fromkeys(req.skip, "--skip"))
+    policy.validate(logs_checks)
+    specs = parse_outputs(req.fmt, (*((req.output,) if req.output else ()), *req.outputs))
     console = make_console(sys.stderr)
     start = time.monotonic()
     status = console.status(f"reading {req.source}", spinner="dots") if console.is_terminal else None
@@ -304,7 +368,6 @@ def run_logs_command(req: LogsRequest) -> int:
         if status is not None:
             status.stop()
     outcome = diagnosis_outcome(diag, label)
-    policy = Policy.from_options([], req.skip)
     result = CheckResult(
         check=CHECK_ID,
         title="Log diagnosis",
@@ -315,7 +378,7 @@ def run_logs_command(req: LogsRequest) -> int:
         duration_ms=int((time.monotonic() - start) * 1000),
     )
     secrets = known_secrets(Target(repo="."))
-    result = redact_result(policy.filter_findings(result), secrets)
+    result = redact_result(policy.filter_findings(redact_result(result, secrets)), secrets)
     code = exit_code([result], req.fail_on)
     report = Report(
         tool_version=__version__,
@@ -327,5 +390,6 @@ def run_logs_command(req: LogsRequest) -> int:
 
     render_result(console, result, verbose=req.verbose)
     render_summary(console, report, int(code))
-    _emit(report, int(code), req.fmt, req.output)
+    rules = _sarif_rules(logs_checks) if any(spec.fmt == "sarif" for spec in specs) else None
+    emit(specs, report, int(code), write=write_output, rules=rules)
     return int(code)

@@ -18,6 +18,12 @@ __all__ = ["main"]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
+FORMAT_CHOICE = click.Choice(["text", "json", "junit", "sarif", "github"])
+OUTPUT_HELP = (
+    "Write a report: FORMAT:PATH (repeatable; FORMAT is text, json, junit, sarif or github; PATH - is stdout, "
+    "at most one) or a plain PATH for the --format report."
+)
+
 EXIT_CODES = """\b
 Exit codes:
   0  nothing at or above --fail-on
@@ -162,12 +168,14 @@ def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
 
 def _run(request: Any) -> None:
     from triton_doctor.app import run_check_command
+    from triton_doctor.fingerprint import BaselineError
+    from triton_doctor.outputs import OutputError
     from triton_doctor.policy import PolicyError
     from triton_doctor.target import TargetError
 
     try:
         code = run_check_command(request)
-    except (TargetError, PolicyError) as exc:
+    except (TargetError, PolicyError, OutputError, BaselineError) as exc:
         _fail_usage(str(exc))
     except OSError as exc:
         _fail_usage(f"cannot write the report: {exc}")
@@ -185,16 +193,35 @@ def _run(request: Any) -> None:
     metavar="ID",
     help="Run only these checks: id, id[sub-id] or category (repeatable, comma-separated).",
 )
-@click.option("--skip", multiple=True, metavar="ID", help="Skip these checks or findings (same forms as --only).")
+@click.option(
+    "--skip",
+    multiple=True,
+    metavar="ID",
+    help="Skip these checks or findings (same forms as --only, or a catalog id). A skip always wins: a check "
+    "that requires a skipped one is skipped too.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["quick", "standard", "full"]),
+    default=None,
+    help="quick: repository, mounts and model files (no Docker, no network); standard (default): + Docker, "
+    "GPU, Hugging Face; full: + the live stage. --only/--skip refine it.",
+)
 @click.option("--live", is_flag=True, help="Also bring the deployment up, wait for READY and generate.")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "junit"]),
+    type=FORMAT_CHOICE,
     default=None,
-    help="Report format (text goes to stderr; json and junit to stdout or --output).",
+    help="Report format (text goes to stderr; the others to stdout or --output).",
 )
-@click.option("--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]PATH", help=OUTPUT_HELP)
+@click.option("--baseline", metavar="FILE", help="Report only findings not in FILE (written by --write-baseline).")
+@click.option(
+    "--write-baseline",
+    metavar="FILE",
+    help="Record every finding of this run in FILE (exit 0 unless a check errored), for a later --baseline.",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["warn", "fail"]),
@@ -208,24 +235,30 @@ def _run(request: Any) -> None:
 def check(
     only: tuple[str, ...],
     skip: tuple[str, ...],
+    profile: str | None,
     live: bool,
     fmt: str | None,
-    output: str | None,
+    outputs: tuple[str, ...],
+    baseline: str | None,
+    write_baseline: str | None,
     fail_on: str | None,
     sample: bool,
     verbose: bool,
     **target: Any,
 ) -> None:
     """Check the host and the model repository (and, with --live, bring it up and generate)."""
-    live = live or bool(target["server"])
+    live = live or bool(target["server"]) or profile == "full"
     _run(
         _request(
             target,
             live=live,
             only=only,
             skip=skip,
+            profile=profile,
+            baseline=baseline,
+            write_baseline=write_baseline,
             fmt=fmt,
-            output=output,
+            outputs=outputs,
             fail_on=fail_on,
             verbose=verbose,
             sample=sample,
@@ -235,12 +268,12 @@ def check(
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 @_target_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default=None)
-@click.option("--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--format", "fmt", type=FORMAT_CHOICE, default=None)
+@click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]PATH", help=OUTPUT_HELP)
 @click.option("-v", "--verbose", is_flag=True)
-def up(fmt: str | None, output: str | None, verbose: bool, **target: Any) -> None:
+def up(fmt: str | None, outputs: tuple[str, ...], verbose: bool, **target: Any) -> None:
     """Bring Triton + vLLM up and wait until every model is READY (no generation)."""
-    _run(_request(target, live=True, only=("live-server",), fmt=fmt, output=output, verbose=verbose))
+    _run(_request(target, live=True, only=("live-server",), fmt=fmt, outputs=outputs, verbose=verbose))
 
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
@@ -249,11 +282,11 @@ def up(fmt: str | None, output: str | None, verbose: bool, **target: Any) -> Non
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "junit"]),
+    type=FORMAT_CHOICE,
     default="text",
-    help="Report format (text goes to stderr; json and junit to stdout or --output).",
+    help="Report format (text goes to stderr; the others to stdout or --output).",
 )
-@click.option("--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]PATH", help=OUTPUT_HELP)
 @click.option(
     "--fail-on",
     type=click.Choice(["warn", "fail"]),
@@ -261,16 +294,18 @@ def up(fmt: str | None, output: str | None, verbose: bool, **target: Any) -> Non
     help="Lowest status that makes the exit code 1 (default: fail).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings and sub-ids.")
-def logs(source: str, skip: tuple[str, ...], fmt: str, output: str | None, fail_on: str, verbose: bool) -> None:
+def logs(source: str, skip: tuple[str, ...], fmt: str, outputs: tuple[str, ...], fail_on: str, verbose: bool) -> None:
     """Diagnose a Triton log: SOURCE is a container name or id, a file, or - for stdin."""
     from triton_doctor.app import LogsRequest, run_logs_command
+    from triton_doctor.outputs import OutputError
+    from triton_doctor.policy import PolicyError
     from triton_doctor.target import TargetError
 
     try:
         code = run_logs_command(
-            LogsRequest(source=source, fmt=fmt, output=output, fail_on=fail_on, verbose=verbose, skip=skip)
+            LogsRequest(source=source, fmt=fmt, outputs=outputs, fail_on=fail_on, verbose=verbose, skip=skip)
         )
-    except TargetError as exc:
+    except (TargetError, PolicyError, OutputError) as exc:
         _fail_usage(str(exc))
     except OSError as exc:
         _fail_usage(f"cannot write the report: {exc}")
@@ -278,6 +313,59 @@ def logs(source: str, skip: tuple[str, ...], fmt: str, output: str | None, fail_
         click.echo("triton-doctor: interrupted", err=True)
         sys.exit(130)
     sys.exit(code)
+
+
+@cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
+@_target_options
+@click.option(
+    "--output", "bundle_output", metavar="FILE", help="The archive (default: triton-doctor-bundle-<UTC time>.tar.gz)."
+)
+@click.option("--container", metavar="NAME", help="Container whose log to include (default: the command's --name).")
+@click.option("--log", "log_file", metavar="FILE", help="A log file to include instead of a container's log.")
+@click.option("--lines", type=click.IntRange(min=1), default=200, show_default=True, help="Last lines of the log.")
+@click.option("--profile", type=click.Choice(["quick", "standard", "full"]), default=None, help="As for check.")
+@click.option("--sample", is_flag=True, help="Bundle the shipped sample repository.")
+def bundle(
+    bundle_output: str | None,
+    container: str | None,
+    log_file: str | None,
+    lines: int,
+    profile: str | None,
+    sample: bool,
+    **target: Any,
+) -> None:
+    """Write a local tar.gz for a bug report: report, versions, inventory, configs, command, log tail.
+
+    Every secret is redacted and home paths are shortened to ~; nothing is uploaded. Exits 0 once the archive
+    is written (the check's verdict is inside it), 2 for bad input.
+    """
+    from triton_doctor.bundle import BundleRequest, make_bundle
+    from triton_doctor.fingerprint import BaselineError
+    from triton_doctor.outputs import OutputError
+    from triton_doctor.policy import PolicyError
+    from triton_doctor.target import TargetError
+
+    request = _request(target, live=profile == "full")
+    try:
+        path, code = make_bundle(
+            BundleRequest(
+                target=request.target,
+                output=bundle_output,
+                container=container,
+                log_file=log_file,
+                lines=lines,
+                profile=profile,
+                sample=sample,
+            )
+        )
+    except (TargetError, PolicyError, OutputError, BaselineError) as exc:
+        _fail_usage(str(exc))
+        return
+    except OSError as exc:
+        _fail_usage(f"cannot write the bundle: {exc}")
+        return
+    verdict = {0: "no issues", 1: "issues found", 3: "a check could not decide"}.get(code, f"exit {code}")
+    click.echo(f"Wrote {path} ({verdict}; secrets redacted; nothing uploaded; review it before sharing).", err=True)
 
 
 @cli.command("list-checks", context_settings=CONTEXT)
@@ -318,7 +406,7 @@ def list_checks(fmt: str) -> None:
 @cli.command(context_settings=CONTEXT)
 @click.argument("check_id", metavar="ID")
 def explain(check_id: str) -> None:
-    """Explain a check and its findings (ID or ID[sub-id])."""
+    """Explain a check and its findings (ID or ID[sub-id]), or a failure mode of the catalog (catalog id)."""
     import difflib
     import textwrap
 
@@ -327,8 +415,12 @@ def explain(check_id: str) -> None:
     registry = load_registry()
     base = check_id.split("[", 1)[0]
     cls = registry.checks.get(base)
+    if cls is None and _explain_catalog(base, registry.checks):
+        return
     if cls is None:
-        close = difflib.get_close_matches(base, list(registry.checks), n=1)
+        from triton_doctor.policy import catalog_ids
+
+        close = difflib.get_close_matches(base, [*registry.checks, *sorted(catalog_ids())], n=1)
         _fail_usage(
             f"unknown check {check_id!r}"
             + (f"; did you mean {close[0]!r}?" if close else "; see 'triton-doctor list-checks'")
@@ -343,6 +435,33 @@ def explain(check_id: str) -> None:
         click.echo("\nfindings:")
         for sub, meaning in cls.sub_ids.items():
             click.echo(f"  {cls.id}[{sub}]  {meaning}")
+
+
+def _explain_catalog(catalog_id: str, checks: Any) -> bool:
+    """Print a failure mode of the catalog and the checks that report it; False when ``catalog_id`` is none."""
+    import textwrap
+
+    from triton_doctor.knowledge import CATALOG
+    from triton_doctor.logs import load_catalog
+
+    entry = next((e for e in load_catalog() if e.id == catalog_id), None)
+    if entry is None and catalog_id not in CATALOG:
+        return False
+    stage = CATALOG.get(catalog_id, "?")
+    click.echo(f"{catalog_id}: failure mode of the catalog  [stage: {stage}]")
+    if entry is not None:
+        click.echo()
+        click.echo(textwrap.fill(f"Cause: {entry.cause}", width=100))
+        click.echo(textwrap.fill(f"Fix: {entry.remedy}", width=100))
+        if entry.patterns:
+            click.echo(
+                "\nseen in the server log; 'triton-doctor logs' reports it as container-logs[" + catalog_id + "]"
+            )
+    reporters = sorted(cid for cid, cls in checks.items() if catalog_id in cls.sub_ids)
+    if reporters:
+        click.echo(f"reported by: {', '.join(reporters)}")
+    click.echo(f"\nselect or skip it with --only/--skip {catalog_id}")
+    return True
 
 
 def main() -> None:

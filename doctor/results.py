@@ -20,6 +20,7 @@ __all__ = [
     "Report",
     "Severity",
     "Status",
+    "Suppression",
     "worst_status",
 ]
 
@@ -146,6 +147,16 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Suppression:
+    """A finding the policy hid: an ``ignore``/``--skip`` entry (with its reason) or the baseline."""
+
+    finding: Finding
+    reason: str
+    #: ``ignore`` (config ``ignore``, ``--skip``) or ``baseline`` (``--baseline``).
+    kind: str = "ignore"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
     """The runner's record of one check."""
 
@@ -161,6 +172,8 @@ class CheckResult:
     error: str | None = None
     #: For ``error`` with ``-v``: the traceback.
     traceback: str | None = None
+    #: Findings hidden by the policy, with the reason; they do not count towards the status.
+    suppressed: tuple[Suppression, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

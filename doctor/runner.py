@@ -13,8 +13,8 @@ import heapq
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from triton_doctor.check import Check
 from triton_doctor.context import Context
@@ -30,6 +30,9 @@ class RunOptions:
     offline: bool = False
     #: Multiplies every check's timeout (tests use small values).
     timeout_scale: float = 1.0
+    #: Check id -> reason: reported as ``skip`` without running (``--skip``, config ``ignore``). A check that
+    #: requires one of them is skipped too, with that reason.
+    skipped: Mapping[str, str] = field(default_factory=dict)
 
 
 def order_checks(checks: Iterable[type[Check]]) -> list[type[Check]]:
@@ -97,14 +100,18 @@ def run_checks(
             on_start(check)
         start = time.monotonic()
         blocked = [
-            f"{req} ({results[req].status.value})"
+            f"{req} (skipped: {options.skipped[req]})"
+            if req in options.skipped
+            else f"{req} ({results[req].status.value})"
             for req in sorted(check.requires)
             if req in results and results[req].status not in {Status.PASS, Status.WARN}
         ]
         outcome: Outcome | None
         error: str | None = None
         trace: str | None = None
-        if blocked:
+        if check.id in options.skipped:
+            outcome = Outcome(skip_reason=options.skipped[check.id])
+        elif blocked:
             outcome = Outcome(skip_reason=f"requires {', '.join(blocked)}")
         elif check.network and options.offline:
             outcome = Outcome(skip_reason="needs the network; --offline given")

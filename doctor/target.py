@@ -118,6 +118,13 @@ _CONFIG_KEYS = {
     "skip": list,
     "fail_on": str,
     "format": str,
+    # The gate's policy (doctor/policy.py): profile, select/ignore (ignore entries may be tables with a
+    # reason), per-id severity overrides and a baseline file.
+    "profile": str,
+    "select": list,
+    "ignore": list,
+    "severity": dict,
+    "baseline": str,
 }
 
 
@@ -161,6 +168,20 @@ def _validate_config(table: dict[str, Any], path: Path) -> None:
             raise TargetError(f"{path}: unknown key {key!r}{hint}")
         if not isinstance(value, expected):
             raise TargetError(f"{path}: {key!r} must be a {expected.__name__}, found {type(value).__name__}")
+    for i, entry in enumerate(table.get("ignore", [])):
+        if isinstance(entry, str) or (isinstance(entry, dict) and isinstance(entry.get("id"), str)):
+            continue
+        raise TargetError(
+            f"{path}: ignore[{i}] must be an id or a table with id and reason, e.g. "
+            '{ id = "config-io[unknown-output]", reason = "we use a custom backend" }'
+        )
+    for key in ("select", "only", "skip"):
+        for i, entry in enumerate(table.get(key, [])):
+            if not isinstance(entry, str):
+                raise TargetError(f'{path}: {key}[{i}] must be a string, e.g. "engine-args" or "repo"')
+    for key, level in table.get("severity", {}).items():
+        if not isinstance(level, str):
+            raise TargetError(f'{path}: severity.{key} must be "error", "warning" or "info"')
     for i, mount in enumerate(table.get("mounts", [])):
         if isinstance(mount, str):
             continue

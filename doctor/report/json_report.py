@@ -42,6 +42,7 @@ def _result(r: CheckResult) -> dict[str, Any]:
         "skip_reason": r.skip_reason,
         "error": r.error,
         "findings": [_finding(f) for f in r.findings],
+        "suppressed": [{"kind": s.kind, "reason": s.reason, "finding": _finding(s.finding)} for s in r.suppressed],
     }
 
 

@@ -39,6 +39,7 @@ def render_junit(report: Report) -> str:
             + (f"\n  fix: {f.remedy}" if f.remedy else "")
             for f in r.findings
         ]
+        lines += [f"{s.kind}d: {s.finding.id}: {s.finding.message} (reason: {s.reason})" for s in r.suppressed]
         if r.status is Status.FAIL:
             node = ET.SubElement(case, "failure", message=r.summary, type="fail")
             node.text = _text(lines)
@@ -47,7 +48,7 @@ def render_junit(report: Report) -> str:
             node.text = r.error or ""
         elif r.status is Status.SKIP:
             ET.SubElement(case, "skipped", message=r.skip_reason or "")
-        if r.status is Status.WARN or (lines and r.status is Status.PASS):
+        if r.status is Status.WARN or (lines and r.status in {Status.PASS, Status.SKIP}):
             out = ET.SubElement(case, "system-out")
             out.text = _text(lines)
     suites = ET.Element("testsuites")

@@ -70,6 +70,14 @@ def render_result(console: Console, result: CheckResult, *, verbose: bool) -> No
                 console.print(f"        [cyan]{escape(extra)}[/]", highlight=False, soft_wrap=True)
         if verbose:
             console.print(f"      [dim]{f.id}[/]", highlight=False)
+    for s in result.suppressed:
+        what = "ignored" if s.kind == "ignore" else "in baseline"
+        reason = f": {s.reason}" if s.reason and s.kind == "ignore" else ""
+        console.print(
+            f"    [dim]- {what} {escape(s.finding.id)}{escape(reason)} ({escape(s.finding.message)})[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def render_summary(console: Console, report: Report, exit_code: int) -> None:
