@@ -406,6 +406,10 @@ class Context:
             weights_bytes=size,
         )
 
+    def listing(self, path: Path) -> fs.Listing:
+        """A host directory's entries (memoised), for checks that look at what else lies in the repository."""
+        return self.fact(("listing", str(path)), lambda: fs.list_dir(path))
+
     def checkpoint(self, source: str) -> CheckpointRead:
         """The checkpoint's config.json as vLLM reads it, for model.json's ``model`` (a path or a Hub id)."""
         from triton_doctor.modelfacts import read_checkpoint

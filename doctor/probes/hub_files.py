@@ -26,25 +26,45 @@ class HubFile:
         self.call = call
 
 
-def download_file(repo_id: str, filename: str, token: str | None, *, offline: bool) -> HubFile:
-    """Fetch ``filename`` of ``repo_id`` with exactly the container's token (none: anonymous)."""
-    _install_timeout(float(os.environ.get("TRITON_DOCTOR_HUB_TIMEOUT", TIMEOUT_S)))
-    from huggingface_hub import hf_hub_download
+def _classify(exc: BaseException, repo_id: str, filename: str, offline: bool) -> HubCall:
+    name = type(exc).__name__
+    if offline and name in {"LocalEntryNotFoundError", "OfflineModeIsEnabled"}:
+        return HubCall(ok=False, kind="not-cached", message=f"{filename} is not in the HF cache")
+    if name in {"EntryNotFoundError", "RemoteEntryNotFoundError"}:
+        return HubCall(ok=False, status=404, kind="no-file", message=f"{repo_id} has no {filename}")
+    return _failure(exc)
 
+
+def download_file(repo_id: str, filename: str, token: str | None, *, offline: bool) -> HubFile:
+    """Fetch ``filename`` of ``repo_id`` with exactly the container's token (none: anonymous).
+
+    One HEAD without retries comes first: ``hf_hub_download`` retries a failing HEAD five times with
+    back-off (about 20 s on a machine without network); when the Hub cannot be reached the cache answers.
+    """
+    timeout = float(os.environ.get("TRITON_DOCTOR_HUB_TIMEOUT", TIMEOUT_S))
+    _install_timeout(timeout)
+    from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
+
+    # token=False: no token reaches the container, so the host's saved token must not be used either.
+    auth: str | bool = token or False
+    cached_only = offline
+    if not offline:
+        try:
+            get_hf_file_metadata(
+                hf_hub_url(repo_id, filename, endpoint=hub_endpoint()),
+                token=auth,
+                timeout=timeout,
+                endpoint=hub_endpoint(),
+            )
+        except Exception as exc:  # noqa: BLE001 - classified by the hub probe's rules
+            failure = _classify(exc, repo_id, filename, offline)
+            if failure.kind not in {"network", "timeout"}:
+                return HubFile(None, failure)
+            cached_only = True
     try:
-        # token=False: no token reaches the container, so the host's saved token must not be used either.
-        path = hf_hub_download(
-            repo_id,
-            filename,
-            token=token or False,
-            endpoint=hub_endpoint(),
-            local_files_only=offline,
-        )
+        path = hf_hub_download(repo_id, filename, token=auth, endpoint=hub_endpoint(), local_files_only=cached_only)
     except Exception as exc:  # noqa: BLE001 - classified by the hub probe's rules
-        name = type(exc).__name__
-        if offline and name in {"LocalEntryNotFoundError", "OfflineModeIsEnabled"}:
-            return HubFile(None, HubCall(ok=False, kind="not-cached", message=f"{filename} is not in the HF cache"))
-        if name == "EntryNotFoundError" or "RemoteEntryNotFoundError" in name:
-            return HubFile(None, HubCall(ok=False, status=404, kind="no-file", message=f"{repo_id} has no {filename}"))
-        return HubFile(None, _failure(exc))
+        if cached_only and not offline:
+            return HubFile(None, HubCall(ok=False, kind="network", message=f"the Hub did not answer for {filename}"))
+        return HubFile(None, _classify(exc, repo_id, filename, offline))
     return HubFile(Path(path), HubCall(ok=True, status=200))
