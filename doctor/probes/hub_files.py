@@ -26,6 +26,12 @@ class HubFile:
         self.call = call
 
 
+def hub_cache() -> str:
+    """The HF hub cache, read when used (``HF_HUB_CACHE``, else ``HF_HOME``/hub) like the container's client."""
+    home = os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface")
+    return os.environ.get("HF_HUB_CACHE") or os.path.join(home, "hub")
+
+
 def _classify(exc: BaseException, repo_id: str, filename: str, offline: bool) -> HubCall:
     name = type(exc).__name__
     if offline and name in {"LocalEntryNotFoundError", "OfflineModeIsEnabled"}:
