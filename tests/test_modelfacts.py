@@ -289,3 +289,18 @@ def test_gated_hub_model_uses_the_token(tmp_path: Path, hub: Any) -> None:
     _code, report = check(tmp_path, env={**env, "HF_TOKEN": "hf_readergranted0000000000000000000"})
     hit = problems(report)["model-checkpoint[tp-heads]"]
     assert "8 attention heads" in hit["message"] and hit["remedy"].endswith("one of 1, 2, 4, 8")
+
+
+def test_weights_larger_than_the_gpu_name_a_split_that_fits(tmp_path: Path) -> None:
+    """Llama 3.1 8B (16 GB of bf16 weights, sparse on disk) on one 16 GB GPU: no `"tensor_parallel_size": 1`."""
+    from scripts.make_gpu_repos import make
+
+    repo = make(tmp_path)["tp1-model"]
+    args = ["check", "--only", "gpu-memory", "--repo", str(repo), "--format", "json", "--offline"]
+    args += ["--mount", f"{tmp_path / 'local_models'}:/local_models"]
+    result = run_cli(*args, env={"TRITON_DOCTOR_NVML_REPLAY": str(V100)})
+    hit = problems(result.json())["gpu-memory[weights-too-large]"]
+    assert '"tensor_parallel_size": 1' not in hit["remedy"]
+    assert hit["remedy"].startswith("use a quantized or smaller model: it needs 2 GPUs of this size")
+    (summary,) = [c["summary"] for c in result.json()["checks"] if c["check"] == "gpu-memory"]
+    assert "fits" not in summary and "llama: 1 error" in summary
