@@ -6,7 +6,7 @@ from __future__ import annotations
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts, parallel_sizes
 from triton_doctor.knowledge import IMAGES, image_for_tag
-from triton_doctor.knowledge.models import ReleaseModels, first_image_with, release_for
+from triton_doctor.knowledge.models import ReleaseModels, first_image_with, release_for, releases
 from triton_doctor.modelfacts import Checkpoint
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
@@ -120,10 +120,15 @@ class ModelCheckpoint(Check):
             return
         loc = cp.location("architectures")
         evidence = f'{cp.display}: "architectures": {list(cp.architectures)}'
-        if cp.is_pooling(release):
+        pooling_elsewhere = not any(a in release.generation or a in release.pooling for a in cp.architectures) and any(
+            cp.is_pooling(other) for other in releases().values()
+        )
+        if cp.is_pooling(release) or pooling_elsewhere:
             f.error(
                 "pooling",
-                f"{cp.architectures[0]} is a pooling model (embeddings / scores) in {where}; the vLLM backend "
+                f"{cp.architectures[0]} is a pooling model (embeddings / scores)"
+                + (f" in {where}" if not pooling_elsewhere else f", not registered at all in {where}")
+                + "; the vLLM backend "
                 "only generates text, and vLLM refuses generate requests for it",
                 model=model.name,
                 location=loc,

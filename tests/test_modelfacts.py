@@ -304,3 +304,10 @@ def test_weights_larger_than_the_gpu_name_a_split_that_fits(tmp_path: Path) -> N
     assert hit["remedy"].startswith("use a quantized or smaller model: it needs 2 GPUs of this size")
     (summary,) = [c["summary"] for c in result.json()["checks"] if c["check"] == "gpu-memory"]
     assert "fits" not in summary and "llama: 1 error" in summary
+
+
+def test_embedding_model_on_an_image_older_than_its_registration(tmp_path: Path) -> None:
+    write_model(tmp_path, "embed", "bge-base-en-v1.5")
+    _code, report = check(tmp_path, "--offline", image="24.08")
+    hit = problems(report)["model-checkpoint[pooling]"]
+    assert "BertModel" in hit["message"] and "not registered at all in vLLM 0.5.0.post1" in hit["message"]
