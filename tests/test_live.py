@@ -224,7 +224,7 @@ def _free_ports() -> int:
                 with socket.socket() as second, socket.socket() as third:
                     second.bind(("0.0.0.0", base + 1))
                     third.bind(("0.0.0.0", base + 2))
-            except OSError:
+            except (OSError, OverflowError):
                 continue
         return base
     pytest.skip("no three consecutive free ports")
