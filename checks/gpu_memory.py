@@ -5,7 +5,7 @@ from __future__ import annotations
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
 from triton_doctor.gpuplan import visible_gpus
-from triton_doctor.modelmath import ModelShape, model_shape
+from triton_doctor.modelmath import ModelShape, loaded_together, model_shape
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
 from triton_doctor.units import human_bytes
@@ -62,7 +62,7 @@ class GpuMemory(Check):
         if not gpus:
             return Outcome(skip_reason="the container gets no GPU")
         outcome = per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f), ok="fits")
-        shares = [s for s in (model_shape(ctx, n) for n in ctx.selected_models()[0]) if s is not None]
+        shares = loaded_together(ctx)
         total_util = sum(s.utilization for s in shares)
         if len(shares) > 1 and total_util > 1.0:
             f = FindingFactory(self.id)

@@ -257,7 +257,7 @@ def test_dtype_and_quantization_vs_an_old_gpu(tmp_path: Path) -> None:
 @pytest.fixture
 def hub(tmp_path: Path) -> Any:
     with hub_server() as state:
-        yield state, {"HF_ENDPOINT": state.url, "HF_HOME": str(tmp_path / "hf"), "HF_TOKEN": ""}
+        yield state, {"HF_ENDPOINT": state.url, "HF_HUB_CACHE": str(tmp_path / "hf"), "HF_TOKEN": ""}
 
 
 def test_hub_models_are_checked_like_local_ones(tmp_path: Path, hub: Any) -> None:
@@ -273,7 +273,7 @@ def test_hub_models_are_checked_like_local_ones(tmp_path: Path, hub: Any) -> Non
     assert exceeds["evidence"].startswith(f'"max_model_len": 4096; {LONG_CONTEXT}/config.json (Hub)')
     assert found["model-checkpoint[pooling]"]["model"] == "embed"
     assert found["model-checkpoint[remote-code]"]["model"] == "custom"
-    assert f"GET /{LONG_CONTEXT}/resolve/main/config.json" in state.requests
+    assert f"GET /{LONG_CONTEXT}/resolve/main/config.json" in state.requests, state.requests
     # Cached: --offline reads the same facts without the server.
     state.requests.clear()
     code, report = check(tmp_path, "--offline", env=env)

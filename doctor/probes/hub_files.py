@@ -68,7 +68,14 @@ def download_file(repo_id: str, filename: str, token: str | None, *, offline: bo
                 return HubFile(None, failure)
             cached_only = True
     try:
-        path = hf_hub_download(repo_id, filename, token=auth, endpoint=hub_endpoint(), local_files_only=cached_only)
+        path = hf_hub_download(
+            repo_id,
+            filename,
+            token=auth,
+            endpoint=hub_endpoint(),
+            local_files_only=cached_only,
+            cache_dir=hub_cache(),
+        )
     except Exception as exc:  # noqa: BLE001 - classified by the hub probe's rules
         if cached_only and not offline:
             return HubFile(None, HubCall(ok=False, kind="network", message=f"the Hub did not answer for {filename}"))
