@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixtures.generate import LOCAL_CONFIG, _safetensors
 from tests.conftest import all_findings, run_cli
 from tests.hubserver import CUSTOM, EMBEDDER, GATED, LONG_CONTEXT, hub_server
 from triton_doctor.knowledge.models import releases
-from triton_doctor.modelfacts import derive_max_len
+from triton_doctor.modelfacts import checkpoint_from, derive_max_len
 
 DATA = Path(__file__).parent / "data"
 CHECKPOINTS = DATA / "checkpoints"
@@ -311,3 +313,32 @@ def test_embedding_model_on_an_image_older_than_its_registration(tmp_path: Path)
     _code, report = check(tmp_path, "--offline", image="24.08")
     hit = problems(report)["model-checkpoint[pooling]"]
     assert "BertModel" in hit["message"] and "not registered at all in vLLM 0.5.0.post1" in hit["message"]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=10,
+)
+_KEYS = st.sampled_from(
+    [
+        "max_position_embeddings", "seq_length", "model_max_length", "rope_scaling", "sliding_window",
+        "text_config", "num_attention_heads", "num_key_value_heads", "architectures", "auto_map",
+        "quantization_config", "model_type",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON | st.dictionaries(st.sampled_from(["factor", "type", "rope_type"]), _JSON)))
+def test_any_config_json_gives_facts_or_nothing(config: dict[str, Any]) -> None:
+    """Whatever a config.json holds, reading it never raises (a bad file is a finding, not a traceback)."""
+    from triton_doctor.context import JsonDoc
+
+    cp = checkpoint_from(
+        "/m", "local", JsonDoc(path=Path("config.json"), display="config.json", exists=True, data=config)
+    )
+    assert cp is not None
+    for release in releases().values():
+        cp.max_len(release.max_len, disable_sliding_window=True)
+        cp.is_pooling(release)
