@@ -342,3 +342,13 @@ def test_any_config_json_gives_facts_or_nothing(config: dict[str, Any]) -> None:
     for release in releases().values():
         cp.max_len(release.max_len, disable_sliding_window=True)
         cp.is_pooling(release)
+
+
+def test_hf_cache_layout_inside_the_repository(tmp_path: Path) -> None:
+    """A whole HF cache entry (models--org--name with blobs/refs/snapshots) copied into the repository."""
+    write_model(tmp_path, "llama", "llama-3.1-8b-instruct")
+    for sub in ("blobs", "refs", "snapshots/0123"):
+        (tmp_path / "model_repository" / "models--meta-llama--Llama-3.1-8B-Instruct" / sub).mkdir(parents=True)
+    _code, report = check(tmp_path, "--offline")
+    hit = problems(report)["repository-contents[not-a-model]"]
+    assert hit["model"] == "models--meta-llama--Llama-3.1-8B-Instruct" and "snapshot" in hit["message"]
