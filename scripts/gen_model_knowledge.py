@@ -188,6 +188,15 @@ def max_len_rules(trees: list[ast.Module]) -> dict[str, Any]:
             and isinstance(node.comparators[0], ast.Tuple)
         ):
             skip = [e.value for e in node.comparators[0].elts if isinstance(e, ast.Constant)]
+        # 0.4.3-0.5.2: ``rope_scaling["type"] != "su"`` (one type, compared directly).
+        if (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Subscript)
+            and ast.unparse(node.left) == "rope_scaling['type']"
+            and isinstance(node.ops[0], ast.NotEq)
+            and isinstance(node.comparators[0], ast.Constant)
+        ):
+            skip = [node.comparators[0].value]
     return {
         "keys": keys,
         # Command-R: a model_max_length in config.json replaces the minimum of the keys.
