@@ -123,7 +123,7 @@ def derive_max_len(
 ) -> MaxLen:
     """``_get_and_verify_max_len`` of vLLM (vllm/config.py 0.4-0.9, vllm/config/__init__.py 0.10,
     vllm/config/model.py 0.11+), without the error: the smallest value among ``rules.keys``; from 0.8.4 a
-    ``model_max_length`` replaces it (Command-R); with ``disable_sliding_window`` (0.5.x+) the smallest sliding
+    ``model_max_length`` replaces it (Command-R); with ``disable_sliding_window`` (0.4.3+) the smallest sliding
     window caps it; from 0.9.2 the tokenizer_config.json's ``model_max_length`` caps it; none of the keys: 2048.
     Then rope scaling multiplies it by ``factor`` unless the rope type is in ``rules.rope_types_unscaled``
     (su, longrope, llama3: already in max_position_embeddings) or the model is Gemma 3 (0.8.1+); for ``yarn``
