@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts, parallel_sizes
-from triton_doctor.knowledge import IMAGES, image_for_tag
-from triton_doctor.knowledge.models import ReleaseModels, first_image_with, release_for, releases
+from triton_doctor.knowledge import IMAGES, ImageInfo, image_for_tag
+from triton_doctor.knowledge.models import ReleaseModels, release_for, releases
 from triton_doctor.modelfacts import Checkpoint
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
@@ -84,7 +84,7 @@ class ModelCheckpoint(Check):
             model=model.name,
             location=cp.location(),
         )
-        self._architecture(model, cp, f, release, where, image is not None)
+        self._architecture(model, cp, f, release, where, image)
         self._remote_code(model, cp, f, args.get("trust_remote_code") is True)
         tp, _pp = parallel_sizes(args)
         heads, kv = cp.num_attention_heads, cp.num_key_value_heads
@@ -114,7 +114,13 @@ class ModelCheckpoint(Check):
                 )
 
     def _architecture(
-        self, model: ModelFacts, cp: Checkpoint, f: FindingFactory, release: ReleaseModels, where: str, known: bool
+        self,
+        model: ModelFacts,
+        cp: Checkpoint,
+        f: FindingFactory,
+        release: ReleaseModels,
+        where: str,
+        image: ImageInfo | None,
     ) -> None:
         if not cp.architectures:
             return
@@ -142,9 +148,18 @@ class ModelCheckpoint(Check):
         if any(a in registered for a in cp.architectures):
             return
         arch = cp.architectures[0]
-        newer = first_image_with(arch)
-        last = IMAGES[next(reversed(IMAGES))]
-        if newer is not None and known:
+        images = list(IMAGES.values())
+        here = images.index(image) if image is not None else len(images) - 1
+        data = releases()
+
+        def has(img: ImageInfo) -> bool:
+            rel = data.get(img.vllm)
+            return rel is not None and arch in (rel.generation | rel.pooling)
+
+        newer = next((i for i in images[here + 1 :] if has(i)), None)
+        older = next((i for i in reversed(images[:here]) if has(i)), None)
+        last = images[-1]
+        if newer is not None:
             f.error(
                 "unregistered",
                 f"{arch} is not registered in {where}; it is supported from vLLM {newer.vllm} / image {newer.tag}",
@@ -154,17 +169,27 @@ class ModelCheckpoint(Check):
                 catalog_id="unsupported-architecture",
                 remedy=f"use image nvcr.io/nvidia/tritonserver:{newer.tag}-vllm-python-py3 or newer",
             )
-        elif newer is not None:
-            return
-        elif arch in release.previously_supported:
+        elif older is not None:
             f.error(
                 "unregistered",
-                f"{arch} was supported by older vLLM releases and removed before {where}",
+                f"{arch} is not registered in {where}: vLLM removed it; the last image with it is {older.tag} "
+                f"(vLLM {older.vllm})",
                 model=model.name,
                 location=loc,
                 evidence=evidence,
                 catalog_id="unsupported-architecture",
-                remedy="use an older image that still has it, or a checkpoint of a supported architecture",
+                remedy=f"use image nvcr.io/nvidia/tritonserver:{older.tag}-vllm-python-py3, or a checkpoint of a "
+                "supported architecture",
+            )
+        elif arch in release.previously_supported:
+            f.error(
+                "unregistered",
+                f"{arch} is not registered in {where}: vLLM removed it",
+                model=model.name,
+                location=loc,
+                evidence=evidence,
+                catalog_id="unsupported-architecture",
+                remedy="use a checkpoint of a supported architecture, or an older image that still has it",
             )
         elif release.transformers_fallback:
             f.warning(

@@ -352,3 +352,13 @@ def test_hf_cache_layout_inside_the_repository(tmp_path: Path) -> None:
     _code, report = check(tmp_path, "--offline")
     hit = problems(report)["repository-contents[not-a-model]"]
     assert hit["model"] == "models--meta-llama--Llama-3.1-8B-Instruct" and "snapshot" in hit["message"]
+
+
+def test_architecture_removed_from_a_newer_image(tmp_path: Path) -> None:
+    """The first Qwen (QWenLMHeadModel) left vLLM: the newest image refuses it and names the last that had it."""
+    write_model(tmp_path, "qwen", "qwen-7b-chat", {"trust_remote_code": True})
+    code, report = check(tmp_path, "--offline", image="26.07")
+    hit = problems(report)["model-checkpoint[unregistered]"]
+    assert code == 1 and "vLLM removed it; the last image with it is 26.05 (vLLM 0.19.0)" in hit["message"]
+    code, report = check(tmp_path, "--offline", image="26.05")
+    assert "model-checkpoint[unregistered]" not in problems(report)

@@ -13,9 +13,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from triton_doctor.knowledge import IMAGES, ImageInfo
+from triton_doctor.knowledge import ImageInfo
 
-__all__ = ["MaxLenRules", "ReleaseModels", "first_image_with", "release_for", "releases"]
+__all__ = ["MaxLenRules", "ReleaseModels", "release_for", "releases"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +82,3 @@ def release_for(image: ImageInfo | None) -> ReleaseModels:
     if image is not None and image.vllm in data:
         return data[image.vllm]
     return data[next(reversed(data))]
-
-
-def first_image_with(architecture: str, kind: str = "generation") -> ImageInfo | None:
-    """The oldest image whose vLLM registers ``architecture`` (``generation`` or ``pooling``)."""
-    data = releases()
-    for image in IMAGES.values():
-        rel = data.get(image.vllm)
-        if rel is not None and architecture in (rel.generation if kind == "generation" else rel.pooling):
-            return image
-    return None
