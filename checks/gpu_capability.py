@@ -5,7 +5,8 @@ from __future__ import annotations
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
 from triton_doctor.gpuplan import visible_gpus
-from triton_doctor.knowledge import image_for_tag
+from triton_doctor.knowledge import ImageInfo, image_for_tag
+from triton_doctor.knowledge.models import release_for
 from triton_doctor.modelmath import model_shape
 from triton_doctor.results import Category, Outcome
 
@@ -27,6 +28,7 @@ class GpuCapability(Check):
         "too-old": "the GPU is older than the image's vLLM supports",
         "too-new": "the GPU is newer than the image was built for",
         "bf16": "bfloat16 on a GPU below compute capability 8.0",
+        "quantization": "the checkpoint's quantization method needs a newer GPU in the image's vLLM",
     }
 
     def run(self, ctx: Context) -> Outcome:
@@ -74,4 +76,39 @@ class GpuCapability(Check):
                         remedy='add "dtype": "half" to model.json',
                         location=ctx.model(name).json_location("dtype") or None,
                     )
+        self._quantization(ctx, f, image, lowest, names)
         return f.outcome(f"{names}" + (f" with image {image.tag}" if image else ""))
+
+    def _quantization(
+        self, ctx: Context, f: FindingFactory, image: ImageInfo | None, lowest: tuple[int, int], names: str
+    ) -> None:
+        """Each quantization method's ``get_min_capability`` in the image's vLLM vs the GPUs."""
+        release = release_for(image)
+        have = lowest[0] * 10 + lowest[1]
+        for name in ctx.selected_models()[0]:
+            args = ctx.engine_args(name) or {}
+            source = args.get("model")
+            read = ctx.checkpoint(source) if isinstance(source, str) and source.strip() else None
+            method = args.get("quantization")
+            location = ctx.model(name).json_location("quantization")
+            if not isinstance(method, str) and read is not None and read.checkpoint is not None:
+                method = read.checkpoint.quant_method
+                location = read.checkpoint.location("quantization_config")
+            if not isinstance(method, str):
+                continue
+            need = release.quantization.get(method)
+            if need is None or have >= need:
+                continue
+            f.error(
+                "quantization",
+                f"{name}: {method} quantization needs compute capability {need // 10}.{need % 10} in vLLM "
+                f"{release.version}; this GPU has {lowest[0]}.{lowest[1]}",
+                model=name,
+                location=location,
+                evidence=f"{names}; {method}.get_min_capability() = {need} in vLLM {release.version}",
+                catalog_id="gpu-arch-not-supported",
+                remedy=f"use a checkpoint without {method} quantization (or one this GPU supports: "
+                + ", ".join(sorted(m for m, c in release.quantization.items() if c is not None and c <= have)[:6])
+                + "), or a GPU of compute capability "
+                f"{need // 10}.{need % 10}+",
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
 from triton_doctor.gpuplan import visible_gpus
-from triton_doctor.modelmath import model_shape
+from triton_doctor.modelmath import ModelShape, loaded_together, model_shape
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
 from triton_doctor.units import human_bytes
@@ -14,6 +14,23 @@ GIB = 1024**3
 #: CUDA context, activations of the profiling run, sampler buffers; CUDA graphs add about as much again.
 RESERVE = int(1.5 * GIB)
 GRAPHS = int(0.5 * GIB)
+
+
+def _split_remedy(shape: ModelShape, visible: int, memory: int, reserve: int) -> str:
+    """Where the weights do not fit: the smallest tensor parallel size that fits (and divides the heads)."""
+    assert shape.weights_bytes is not None
+    pp = max(1, shape.parallel // max(1, shape.tensor_parallel))
+    for tp in range(shape.tensor_parallel + 1, 65):
+        if shape.num_attention_heads and shape.num_attention_heads % tp:
+            continue
+        if shape.weights_bytes / (tp * pp) + reserve <= 0.9 * memory:
+            if tp * pp <= visible:
+                return f'split it: "tensor_parallel_size": {tp} ({tp * pp} GPUs), or use a smaller model'
+            return (
+                f"use a quantized or smaller model: it needs {tp * pp} GPUs of this size "
+                f"(tensor_parallel_size {tp}) and the container gets {visible}"
+            )
+    return "use a quantized or smaller model: the weights do not fit even split over 64 GPUs of this size"
 
 
 class GpuMemory(Check):
@@ -45,22 +62,28 @@ class GpuMemory(Check):
         if not gpus:
             return Outcome(skip_reason="the container gets no GPU")
         outcome = per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f), ok="fits")
-        shares = [s for s in (model_shape(ctx, n) for n in ctx.selected_models()[0]) if s is not None]
+        shares = loaded_together(ctx)
         total_util = sum(s.utilization for s in shares)
         if len(shares) > 1 and total_util > 1.0:
             f = FindingFactory(self.id)
+            together = "loaded together at start-up (--load-model)" if ctx.target.models else "all loaded at start-up"
             f.error(
                 "oversubscribed",
-                f"{len(shares)} models share the GPUs with gpu_memory_utilization summing to {total_util:.2f} (> 1)",
+                f"{len(shares)} models {together} on the same GPU(s) ask for gpu_memory_utilization summing to "
+                f"{total_util:.2f} (> 1); the second one finds the memory taken",
+                location=ctx.model(shares[1].name).json_location("gpu_memory_utilization"),
+                model=shares[1].name,
                 evidence=", ".join(f"{s.name}: {s.utilization}" for s in shares),
                 catalog_id="free-memory-below-utilization",
-                remedy="give each model a share so the sum stays below 1 (e.g. 0.45 each for two), or one GPU "
-                "per model; load them one at a time: --model-load-thread-count=1",
+                remedy=f'write "gpu_memory_utilization": {0.9 / len(shares):.2f} in each model.json (the sum must '
+                "stay below 1), or give each model its own GPUs",
             )
+            alone = outcome.summary or outcome.skip_reason or ""
+            summary = f"oversubscribed: gpu_memory_utilization sums to {total_util:.2f}; each model alone: {alone}"
             return Outcome(
-                summary=outcome.summary,
+                summary=summary,
                 findings=outcome.findings + tuple(f.findings),
-                skip_reason=outcome.skip_reason if not outcome.findings and not f.findings else None,
+                skip_reason=None,
             )
         return outcome
 
@@ -108,11 +131,10 @@ class GpuMemory(Check):
         )
         if kv_room <= 0:
             need = (weights_per_gpu + reserve) / smallest.memory_total
-            split = min(len(visible_gpus(ctx.gpu(), ctx.target)), shape.parallel * 2)
             remedy = (
                 f'raise "gpu_memory_utilization" to {min(0.98, need + 0.05):.2f}'
                 if need + 0.05 <= 0.98
-                else f'split it: "tensor_parallel_size": {split}, or use a quantized / smaller model'
+                else _split_remedy(shape, len(visible), smallest.memory_total, reserve)
             )
             f.error(
                 "weights-too-large",

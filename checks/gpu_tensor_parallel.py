@@ -12,6 +12,11 @@ from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
 
 
+def _fitting_tp(heads: int | None, count: int) -> int:
+    """The largest tensor parallel size up to ``count`` GPUs that divides the head count."""
+    return max((d for d in range(1, max(1, count) + 1) if not heads or heads % d == 0), default=1)
+
+
 class GpuTensorParallel(Check):
     """Tensor parallel vs GPU count."""
 
@@ -22,12 +27,14 @@ class GpuTensorParallel(Check):
     after = frozenset({"gpu-capability"})
     explanation = (
         "vLLM splits a model over tensor_parallel_size x pipeline_parallel_size GPUs and stops when the container "
-        "has fewer. The head count must divide by tensor_parallel_size. With instance_group KIND_GPU the backend "
+        "has fewer. The head count must divide by tensor_parallel_size (model-checkpoint checks it). "
+        "With instance_group KIND_GPU the backend "
         "starts one engine per GPU (times count), each with the full model."
     )
     sub_ids = {
         "too-few-gpus": "more GPUs asked for than the container gets",
-        "not-divisible": "attention heads not divisible by tensor_parallel_size",
+        "not-divisible": "attention heads not divisible by tensor_parallel_size (now model-checkpoint[tp-heads], "
+        "which needs no GPU)",
         "engines": "how many engines and GPUs the model uses",
     }
 
@@ -51,22 +58,8 @@ class GpuTensorParallel(Check):
                 model=model.name,
                 location=loc,
                 evidence=f'"tensor_parallel_size": {shape.tensor_parallel}; GPUs visible: {count}',
-                remedy=f'write "tensor_parallel_size": {max(1, count)} (or give the container more GPUs)',
-            )
-        if shape.num_attention_heads and shape.num_attention_heads % shape.tensor_parallel:
-            f.error(
-                "not-divisible",
-                f"{shape.num_attention_heads} attention heads are not divisible by "
-                f"tensor_parallel_size {shape.tensor_parallel}",
-                model=model.name,
-                location=loc,
-                catalog_id="tp-not-divisible",
-                remedy="use a tensor_parallel_size that divides the head count: "
-                + ", ".join(
-                    str(d)
-                    for d in range(1, min(count, shape.num_attention_heads) + 1)
-                    if shape.num_attention_heads % d == 0
-                ),
+                remedy=f'write "tensor_parallel_size": {_fitting_tp(shape.num_attention_heads, count)} '
+                "(or give the container more GPUs)",
             )
         config: Any = model.parsed.message if model.parsed is not None else None
         groups = list(config.instance_group) if config is not None else []

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.knowledge import image_for_tag
+from triton_doctor.knowledge.models import release_for
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
-
-#: config.json keys that carry the context length, in the order vLLM's derivation prefers them.
-LENGTH_KEYS = (
-    "max_position_embeddings",
-    "n_positions",
-    "max_seq_len",
-    "seq_length",
-    "max_sequence_length",
-    "model_max_length",
-)
 
 
 class MaxModelLen(Check):
@@ -27,10 +17,16 @@ class MaxModelLen(Check):
     title = "max_model_len fits the model"
     category = Category.REPO
     requires = frozenset({"model-source"})
+    timeout_s = 45.0
     explanation = (
-        "vLLM refuses a max_model_len above the model's derived context length (max_position_embeddings in "
-        "config.json): 'User-specified max_model_len (X) is greater than the derived max_model_len'. For local "
-        "weights the doctor reads config.json; Hub models are checked by the hf checks."
+        "vLLM refuses a max_model_len above the length it derives from config.json: 'User-specified "
+        "max_model_len (X) is greater than the derived max_model_len'. It takes the smallest of "
+        "max_position_embeddings, n_positions, max_seq_len, seq_length, model_max_length, max_target_positions, "
+        "max_sequence_length, max_seq_length and seq_len, multiplies it by the rope_scaling factor (yarn: of "
+        "original_max_position_embeddings; not for llama3/longrope), and newer releases cap it by "
+        "tokenizer_config.json's model_max_length. The doctor repeats this derivation with the rules of the "
+        "image's vLLM, for local checkpoints and Hub ids (config.json through huggingface_hub; under --offline "
+        "from the HF cache only)."
     )
     sub_ids = {"exceeds": "max_model_len above the model's context length"}
 
@@ -41,34 +37,30 @@ class MaxModelLen(Check):
         args = ctx.engine_args(model.name) or {}
         wanted = args.get("max_model_len")
         value = args.get("model")
-        if not isinstance(value, str) or not value.startswith("/"):
-            raise NotEvaluable("not a local model")
-        local = ctx.local_model(value)
-        if local.config is None or not isinstance(local.config.data, dict):
-            raise NotEvaluable("no readable config.json")
-        data = local.config.data
-        nested = data.get("text_config")
-        text_config: dict[str, Any] = nested if isinstance(nested, dict) else {}
-        limit_key, limit = next(
-            (
-                (k, v)
-                for k in LENGTH_KEYS
-                for src in (data, text_config)
-                if isinstance(v := src.get(k), int) and not isinstance(v, bool)
-            ),
-            (None, None),
-        )
-        if limit is None:
-            raise NotEvaluable("config.json has no context length")
-        if not isinstance(wanted, int) or isinstance(wanted, bool):
+        if not isinstance(value, str) or not value.strip():
+            raise NotEvaluable("no model in model.json")
+        read = ctx.checkpoint(value)
+        if read.checkpoint is None:
+            raise NotEvaluable(read.why or "config.json unknown")
+        cp = read.checkpoint
+        image = image_for_tag(ctx.target.image or "")
+        release = release_for(image)
+        limit = cp.max_len(release.max_len, disable_sliding_window=args.get("disable_sliding_window") is True)
+        if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted <= limit.value:
             return
-        if wanted > limit:
-            f.error(
-                "exceeds",
-                f"max_model_len {wanted} is greater than the model's {limit_key}={limit}",
-                model=model.name,
-                location=model.json_location("max_model_len"),
-                evidence=f'"max_model_len": {wanted}; {local.config.display}: "{limit_key}": {limit}',
-                remedy=f'write "max_model_len": {limit} (or less)',
-                catalog_id="max-model-len-exceeds-model",
-            )
+        if limit.allowance is not None and wanted <= limit.allowance:
+            return
+        where = f"vLLM {release.version}" + (f" (image {image.tag})" if image else "")
+        key = limit.key.split(" x ")[0]
+        f.error(
+            "exceeds",
+            f"max_model_len {wanted} is greater than the {limit.value} that {where} derives from "
+            f"{limit.key} in {cp.display}",
+            model=model.name,
+            location=model.json_location("max_model_len"),
+            evidence=f'"max_model_len": {wanted}; {cp.display}'
+            + (f" line {cp.key_lines[key]}" if key in cp.key_lines else "")
+            + f": {'; '.join(limit.steps)}",
+            remedy=f'write "max_model_len": {limit.value} (or less)',
+            catalog_id="max-model-len-exceeds-model",
+        )

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from triton_doctor.probes import fs
 from triton_doctor.probes.docker_probe import DockerFacts, DockerProbe, ImageFacts, MountProbeResult
@@ -26,6 +26,9 @@ from triton_doctor.probes.nvml_probe import GpuFacts, read_nvml
 from triton_doctor.probes.pbtxt import ParsedConfig, field_positions, parse_config
 from triton_doctor.results import Location
 from triton_doctor.target import MountSpec, Target, host_path
+
+if TYPE_CHECKING:
+    from triton_doctor.modelfacts import CheckpointRead
 
 __all__ = ["Context", "JsonDoc", "LocalModel", "ModelFacts", "Probes", "RepoFacts", "parallel_sizes"]
 
@@ -402,6 +405,16 @@ class Context:
             weight_files=weights,
             weights_bytes=size,
         )
+
+    def listing(self, path: Path) -> fs.Listing:
+        """A host directory's entries (memoised), for checks that look at what else lies in the repository."""
+        return self.fact(("listing", str(path)), lambda: fs.list_dir(path))
+
+    def checkpoint(self, source: str) -> CheckpointRead:
+        """The checkpoint's config.json as vLLM reads it, for model.json's ``model`` (a path or a Hub id)."""
+        from triton_doctor.modelfacts import read_checkpoint
+
+        return self.fact(("checkpoint", source), lambda: read_checkpoint(self, source))
 
     # -- host: Docker, GPUs, Hub ----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 from triton_doctor.context import Context, parallel_sizes
 from triton_doctor.hfid import is_hub_id
 
-__all__ = ["ModelShape", "model_shape"]
+__all__ = ["ModelShape", "loaded_together", "model_shape"]
 
 GIB = 1024**3
 DTYPE_BYTES = {"float32": 4, "float": 4, "float16": 2, "half": 2, "bfloat16": 2, "fp8": 1, "float8": 1}
@@ -33,11 +33,6 @@ class ModelShape:
     enforce_eager: bool
 
 
-def _text_config(config: dict[str, Any]) -> dict[str, Any]:
-    nested = config.get("text_config")
-    return {**config, **nested} if isinstance(nested, dict) else config
-
-
 def _int(config: dict[str, Any], *keys: str) -> int | None:
     for key in keys:
         value = config.get(key)
@@ -55,10 +50,12 @@ def model_shape(ctx: Context, name: str) -> ModelShape | None:
     config: dict[str, Any] = {}
     weights: int | None = None
     weights_origin = "unknown"
+    read = ctx.checkpoint(source)
+    checkpoint = read.checkpoint
+    if checkpoint is not None:
+        config = checkpoint.text
     if source.startswith("/"):
         local = ctx.local_model(source)
-        if local.config is not None and isinstance(local.config.data, dict):
-            config = _text_config(local.config.data)
         if local.weight_files:
             weights = local.weights_bytes
             weights_origin = f"{len(local.weight_files)} weight file(s) in {local.host_display}"
@@ -78,23 +75,24 @@ def model_shape(ctx: Context, name: str) -> ModelShape | None:
             weights_origin = (
                 f"{params / 1e9:.2f} B parameters x {DTYPE_BYTES.get(dtype, 2)} bytes ({dtype}), from the Hub"
             )
-    layers = _int(config, "num_hidden_layers", "n_layer", "num_layers")
-    heads = _int(config, "num_attention_heads", "n_head")
-    kv_heads = _int(config, "num_key_value_heads", "multi_query_group_num") or heads
-    head_dim = _int(config, "head_dim")
-    hidden = _int(config, "hidden_size", "n_embd")
-    if head_dim is None and hidden and heads:
-        head_dim = hidden // heads
+    layers = checkpoint.num_hidden_layers if checkpoint else None
+    heads = checkpoint.num_attention_heads if checkpoint else None
+    kv_heads = checkpoint.num_key_value_heads if checkpoint else None
+    head_dim = checkpoint.head_dim if checkpoint else None
     kv_dtype = args.get("kv_cache_dtype", "auto")
     kv_bytes = DTYPE_BYTES.get(str(kv_dtype), 1) if kv_dtype not in (None, "auto") else DTYPE_BYTES.get(dtype, 2)
     per_token = 2 * layers * kv_heads * head_dim * kv_bytes if layers and kv_heads and head_dim else None
     wanted = args.get("max_model_len")
-    derived = _int(config, "max_position_embeddings", "n_positions", "max_seq_len", "seq_length")
-    length: int | None
+    length: int | None = None
+    origin = "unknown (no config.json)"
     if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 0:
         length, origin = wanted, "max_model_len in model.json"
-    else:
-        length, origin = derived, "max_position_embeddings (no max_model_len in model.json)"
+    elif checkpoint is not None:
+        from triton_doctor.knowledge import image_for_tag
+        from triton_doctor.knowledge.models import release_for
+
+        derived = checkpoint.max_len(release_for(image_for_tag(ctx.target.image or "")).max_len)
+        length, origin = derived.value, f"{derived.key} in config.json (no max_model_len in model.json)"
     tp, pp = parallel_sizes(args)
     util = args.get("gpu_memory_utilization", 0.9)
     util = float(util) if isinstance(util, (int, float)) and not isinstance(util, bool) and 0 < util <= 1 else 0.9
@@ -113,3 +111,9 @@ def model_shape(ctx: Context, name: str) -> ModelShape | None:
         utilization=util,
         enforce_eager=args.get("enforce_eager") is True,
     )
+
+
+def loaded_together(ctx: Context) -> list[ModelShape]:
+    """The vLLM models the server starts together: every model of the repository (control mode none or poll),
+    or those of ``--load-model`` (explicit); each engine takes its ``gpu_memory_utilization`` of the GPUs."""
+    return [s for s in (model_shape(ctx, n) for n in ctx.selected_models()[0]) if s is not None]

@@ -49,6 +49,18 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     return CliResult(result.exit_code, result.stdout, result.stderr)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_hf_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Hub files the doctor downloads during tests (config.json) land in a temporary cache, never the user's."""
+    old = os.environ.get("HF_HUB_CACHE")
+    os.environ["HF_HUB_CACHE"] = str(tmp_path_factory.mktemp("hf-hub-cache"))
+    yield
+    if old is None:
+        os.environ.pop("HF_HUB_CACHE", None)
+    else:
+        os.environ["HF_HUB_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def report_schema() -> dict[str, Any]:
     text = resources.files("triton_doctor.report").joinpath("schema.json").read_text("utf-8")

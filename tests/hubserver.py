@@ -11,6 +11,7 @@ echoes the token it was given: the doctor must redact it anyway.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -25,6 +26,10 @@ PUBLIC = "openai-community/gpt2"
 SLOW = "slow-org/slow-model"
 LIMITED = "busy-org/busy-model"
 HUGE = "huge-org/huge-model"
+#: Hub models with a full config.json (``files``), for the model-facts checks.
+LONG_CONTEXT = "long-org/short-context"
+EMBEDDER = "embed-org/bge-like"
+CUSTOM = "custom-org/custom-code"
 
 #: token -> (user, role, fine-grained can-read-gated, access to the gated model: granted|none|pending)
 TOKENS: dict[str, tuple[str, str, bool | None, str]] = {
@@ -38,11 +43,83 @@ MODELS: dict[str, dict[str, Any]] = {
         "gated": "manual",
         "params": 2_506_172_416,
         "config": {"architectures": ["GemmaForCausalLM"], "model_type": "gemma"},
+        "files": {
+            "config.json": {
+                "architectures": ["GemmaForCausalLM"],
+                "model_type": "gemma",
+                "hidden_size": 2048,
+                "num_attention_heads": 8,
+                "num_key_value_heads": 1,
+                "num_hidden_layers": 18,
+                "head_dim": 256,
+                "max_position_embeddings": 8192,
+                "vocab_size": 256000,
+                "torch_dtype": "bfloat16",
+            }
+        },
     },
     PUBLIC: {"gated": False, "params": 137_022_720, "config": {"architectures": ["GPT2LMHeadModel"]}},
     SLOW: {"gated": False, "params": 1_000_000, "config": {}, "delay": 5.0},
     LIMITED: {"gated": False, "params": 1_000_000, "config": {}, "status": 429},
     HUGE: {"gated": False, "params": 400_000_000_000_000, "config": {}},
+    LONG_CONTEXT: {
+        "gated": False,
+        "params": 1_000_000_000,
+        "config": {"architectures": ["Qwen2ForCausalLM"]},
+        "files": {
+            "config.json": {
+                "architectures": ["Qwen2ForCausalLM"],
+                "model_type": "qwen2",
+                "hidden_size": 1536,
+                "num_attention_heads": 12,
+                "num_key_value_heads": 2,
+                "num_hidden_layers": 28,
+                "max_position_embeddings": 32768,
+                "seq_length": 2048,
+                "vocab_size": 151936,
+                "torch_dtype": "bfloat16",
+            },
+            "tokenizer_config.json": {"model_max_length": 131072},
+        },
+    },
+    EMBEDDER: {
+        "gated": False,
+        "params": 109_000_000,
+        "config": {"architectures": ["BertModel"]},
+        "files": {
+            "config.json": {
+                "architectures": ["BertModel"],
+                "model_type": "bert",
+                "hidden_size": 768,
+                "num_attention_heads": 12,
+                "num_hidden_layers": 12,
+                "max_position_embeddings": 512,
+                "vocab_size": 30522,
+                "torch_dtype": "float32",
+            }
+        },
+    },
+    CUSTOM: {
+        "gated": False,
+        "params": 7_000_000_000,
+        "config": {"architectures": ["QWenLMHeadModel"]},
+        "files": {
+            "config.json": {
+                "architectures": ["QWenLMHeadModel"],
+                "auto_map": {
+                    "AutoConfig": "configuration_qwen.QWenConfig",
+                    "AutoModelForCausalLM": "modeling_qwen.QWenLMHeadModel",
+                },
+                "model_type": "qwen",
+                "hidden_size": 4096,
+                "num_attention_heads": 32,
+                "num_hidden_layers": 32,
+                "max_position_embeddings": 8192,
+                "seq_length": 2048,
+                "vocab_size": 151936,
+            }
+        },
+    },
 }
 
 
@@ -197,9 +274,18 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return
         if "/resolve/" in path:
-            repo_id = path.lstrip("/").split("/resolve/")[0]
+            repo_id, rest = path.lstrip("/").split("/resolve/", 1)
+            filename = rest.split("/", 1)[1] if "/" in rest else ""
             if self._access(repo_id):
-                self._send(200, {}, {"X-Repo-Commit": "0" * 40, "ETag": '"config"'})
+                files = MODELS[repo_id].get("files")
+                if files is None:  # the access tests only need an answer
+                    self._send(200, {}, {"X-Repo-Commit": "0" * 40, "ETag": '"config"'})
+                elif filename in files:
+                    body = files[filename]
+                    etag = hashlib.sha256(json.dumps(body).encode()).hexdigest()
+                    self._send(200, body, {"X-Repo-Commit": "0" * 40, "ETag": f'"{etag}"'})
+                else:
+                    self._error(404, "EntryNotFound", f"{filename} does not exist on main")
             return
         self._error(404, None, "Not found")
 

@@ -214,6 +214,46 @@ def test_fault_is_diagnosed(
     assert _leftovers(client) == []
 
 
+def _free_ports() -> int:
+    """A base port from the OS with the two after it free too (the guide publishes three)."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("0.0.0.0", 0))
+            base = first.getsockname()[1]
+            try:
+                with socket.socket() as second, socket.socket() as third:
+                    second.bind(("0.0.0.0", base + 1))
+                    third.bind(("0.0.0.0", base + 2))
+            except (OSError, OverflowError):
+                continue
+        return base
+    pytest.skip("no three consecutive free ports")
+
+
+def test_seq_length_limit_found_statically_and_in_the_live_log(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """A checkpoint whose config.json limits the context by seq_length (below max_position_embeddings 512): the
+    static check derives vLLM's limit, and the live stage finds the same failure in vLLM's own log."""
+    models = tmp_path / "local_models"
+    shutil.copytree(local_models / "tiny-llama", models / "tiny-llama")
+    config_file = models / "tiny-llama" / "config.json"
+    config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "seq_length": 256}, indent=2))
+    repo = _repo(tmp_path, engine={**ENGINE, "max_model_len": 384})
+    command = _guide_command(stack, repo, models, port=_free_ports())
+    code, report, _ = _doctor("check", "--only", "repo", "--offline", "--docker-command", command)
+    static = [f for f in all_findings(report) if f["id"] == "max-model-len[exceeds]"]
+    assert code == 1 and static and "seq_length" in static[0]["message"] and "256" in static[0]["message"]
+    code, report, stderr = _doctor(
+        "check", "--live", "--only", "live-server", "--timeout", "300", "--docker-command", command
+    )
+    findings = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert code == 1, stderr
+    assert findings and findings[0]["catalog_id"] == "max-model-len-exceeds-model", findings
+    assert "seq_length=256" in findings[0]["evidence"] + findings[0]["message"], findings[0]
+    assert _leftovers(client) == []
+
+
 def _spawn_doctor(command: str, *extra: str) -> subprocess.Popen[str]:
     """Start `check --live --only live-server` on ``command`` in the background."""
     return subprocess.Popen(
