@@ -111,7 +111,11 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     skipped = policy.skipped(selected)
 
     console = make_console(sys.stderr)
+    if policy.profile == "quick" and not live:
+        # quick is static: no Docker (the selection), no network (offline) and no Hub files at all.
+        target = replace(target, offline=True)
     ctx = Context(target, config, live=live)
+    ctx.static_only = policy.profile == "quick" and not live
     ctx.live_options = req.live_options
     secrets = known_secrets(target)
     start = time.monotonic()

@@ -230,6 +230,8 @@ class Context:
         self.probes = probes or Probes()
         #: ``--live``: checks may start containers (the GPU probe, the bring-up).
         self.live = live
+        #: ``--profile quick``: static only, so no Hub file is fetched or read from the cache for model facts.
+        self.static_only = False
         #: How to run the live stage (``check --live``, ``up``); None: defaults.
         self.live_options: Any = None
         #: Called with (phase, elapsed seconds, last log line) while the live stage waits.

@@ -256,6 +256,8 @@ def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
         return CheckpointRead(found)
     if not is_hub_id(source):
         return CheckpointRead(None, "neither a container path nor a Hub id")
+    if ctx.static_only:
+        return CheckpointRead(None, "--profile quick reads no Hub files (the standard profile fetches config.json)")
     from triton_doctor.probes.hub_files import download_file
     from triton_doctor.tokens import container_token
 
