@@ -197,8 +197,8 @@ def redact(text: str, secrets: set[str]) -> str:
     forms = sorted({f for s in secrets for f in _secret_forms(s)}, key=len, reverse=True)
     for form in forms:
         text = text.replace(form, "<redacted>")
+    text = TOKEN_SHAPE.sub("hf_<redacted>", text)
     text = _USERINFO.sub(r"\1***@", text)
     text = _SECRET_PARAM.sub(r"\1***", text)
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) + ' ' if m.group(3) else ''}***", text)
-    text = _BEARER.sub(r"\1 ***", text)
-    return TOKEN_SHAPE.sub("hf_<redacted>", text)
+    return _BEARER.sub(r"\1 ***", text)
