@@ -162,7 +162,12 @@ def _failure(exc: BaseException) -> HubCall:
     else:
         kind = "other"
     if message is None and kind in {"network", "timeout", "other"}:
-        message = str(exc).splitlines()[0][:300] if str(exc) else name
+        message = str(exc).splitlines()[0] if str(exc) else name
+    if message is not None:
+        from triton_doctor.tokens import redact
+
+        # Redact (URL credentials, token parameters) before shortening, so no secret is cut in two.
+        message = redact(str(message), set())[:300]
     return HubCall(ok=False, status=status, kind=kind, error_code=code, message=message)
 
 

@@ -120,11 +120,11 @@ class TritonHttp:
                     result.error = _error_text(stream.error_body)
                 else:
                     for payload in stream.events():
-                        result.events.append(payload[:500])
+                        result.events.append(_clip(payload, 500))
                         try:
                             event = json.loads(payload)
                         except json.JSONDecodeError:
-                            result.error = f"not JSON in the stream: {payload[:200]}"
+                            result.error = f"not JSON in the stream: {_clip(payload, 200)}"
                             break
                         if isinstance(event, dict) and "error" in event:
                             result.error = str(event["error"])
@@ -158,11 +158,11 @@ class TritonHttp:
             try:
                 data = response.json() if response.body else {}
             except ValueError:
-                data = {"error": response.text[:300]}
+                data = {"error": _clip(response.text, 300)}
             if not isinstance(data, dict):
-                data = {"error": f"not a JSON object: {response.text[:200]}"}
+                data = {"error": f"not a JSON object: {_clip(response.text, 200)}"}
             if response.status != 200 or "error" in data:
-                result.error = str(data.get("error") or response.text[:300])
+                result.error = str(data.get("error") or _clip(response.text, 300))
             else:
                 result.text = str(data.get("text_output", ""))
                 result.chunks = 1
@@ -176,15 +176,22 @@ class TritonHttp:
         return result
 
 
+def _clip(text: str, limit: int) -> str:
+    """A server's text, redacted by structure (URL credentials, tokens) before it is shortened."""
+    from triton_doctor.tokens import redact
+
+    return redact(text, set())[:limit]
+
+
 def _error_text(body: str) -> str:
     body = body.strip()
     if body.startswith("data:"):  # an SSE body with an error status
         body = body[5:].strip()
     try:
         data = json.loads(body)
-        return str(data.get("error", body))[:500]
+        return _clip(str(data.get("error", body)), 500)
     except (json.JSONDecodeError, AttributeError):
-        return body[:500]
+        return _clip(body, 500)
 
 
 _METRIC = re.compile(r"^(nv_inference_request_(?:success|failure|count))\{([^}]*)\}\s+([0-9.eE+-]+)", re.MULTILINE)
