@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.httpfakes import Handler, serve
+import pytest
+
+from tests.httpfakes import Handler, serve, trickle
 from triton_doctor.probes.hub_probe import MAX_BODY, HubProbe
 
 WHOAMI = {"name": "alice", "auth": {"accessToken": {"role": "read", "displayName": "t"}}}
@@ -36,21 +38,18 @@ def test_endless_hub_body_is_capped() -> None:
     assert elapsed < 20 and sent[0] < MAX_BODY * 4
 
 
-def test_slow_hub_body_stops_at_the_deadline(monkeypatch: object) -> None:
+@pytest.mark.parametrize("where", ["body", "headers"])
+def test_slow_hub_answer_stops_at_the_deadline(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     import triton_doctor.probes.hub_probe as hub
 
-    def slow(h: Handler) -> None:
-        h.stream_forever(b" ", 0.2)
-
-    setattr(hub, "TOTAL_S", 1.5)  # noqa: B010 - the module constant the factory reads at each answer
-    try:
-        with serve({("GET", "*"): slow}) as fake:
-            start = time.monotonic()
-            answer = HubProbe(endpoint=fake.url, timeout=5).whoami("hf_" + "a" * 34)
-            elapsed = time.monotonic() - start
-    finally:
-        setattr(hub, "TOTAL_S", 30.0)  # noqa: B010
-    assert answer.kind == "timeout" and elapsed < 6
+    monkeypatch.setattr(hub, "TOTAL_S", 1.5)  # read at each request
+    head = b"HTTP/1.1 200 OK\r\n"
+    payload = head + b"Content-Length: 100\r\n\r\n" + b" " * 100 if where == "body" else head + b"X-Slow: " + b"a" * 100
+    with trickle(payload, per_byte_s=0.05) as fake:
+        start = time.monotonic()
+        answer = HubProbe(endpoint=fake.url, timeout=5).whoami("hf_" + "a" * 34)
+        elapsed = time.monotonic() - start
+    assert answer.kind == "timeout" and "within 1.5 s" in (answer.message or "") and elapsed < 5
 
 
 def test_hub_redirect_to_another_host_is_not_followed() -> None:

@@ -13,8 +13,11 @@ of a :class:`HubCall`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +55,47 @@ def _origin(url: Any) -> tuple[str, str, int | None]:
     return (str(url.scheme), str(url.host).lower(), url.port)
 
 
+class _Deadline:
+    """One request's wall-clock deadline. Reads that trickle (headers included) are cut off by shutting
+    the connection's socket down when it passes: httpx's own timeouts are per read, not per answer."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.at = time.monotonic() + TOTAL_S
+        self.fired = False
+        self._sock: Any = None
+        self._timer: threading.Timer | None = None
+
+    def trace(self, name: str, info: dict[str, Any]) -> None:
+        """httpcore's ``trace`` extension: learn the socket when the connection is made (and after TLS)."""
+        if not name.endswith(("connect_tcp.complete", "start_tls.complete")):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        self._sock = sock
+        if self._timer is None:
+            self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        with contextlib.suppress(OSError, AttributeError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+#: The deadline of this thread's latest Hub request (to tell a cut-off answer from a network error).
+_CURRENT = threading.local()
+
+
 def _bounded_factory(timeout: float) -> Any:
     """A client factory: huggingface_hub's default client, its answers capped in size, time and redirects."""
-    import time
-
     from huggingface_hub.utils import _http
 
     from triton_doctor.probes.http import display_url
@@ -63,43 +103,55 @@ def _bounded_factory(timeout: float) -> Any:
     httpx = getattr(_http, "httpx2", None) or getattr(_http, "httpx")  # noqa: B009 - huggingface_hub 2.x / 1.x
 
     class CappedStream(httpx.SyncByteStream):  # type: ignore[misc, name-defined]
-        def __init__(self, inner: Any, url: str) -> None:
-            self._inner, self._url = inner, url
+        def __init__(self, inner: Any, deadline: _Deadline) -> None:
+            self._inner, self._deadline = inner, deadline
 
         def __iter__(self) -> Any:
-            deadline = time.monotonic() + TOTAL_S
             size = 0
             for chunk in self._inner:
                 size += len(chunk)
                 if size > MAX_BODY:
                     raise HubBoundError(
-                        "too-large", f"{self._url}: the answer passed {MAX_BODY} bytes; not read further"
+                        "too-large", f"{self._deadline.url}: the answer passed {MAX_BODY} bytes; not read further"
                     )
-                if time.monotonic() > deadline:
-                    raise HubBoundError("timeout", f"{self._url}: no complete answer within {TOTAL_S:g} s")
+                if time.monotonic() > self._deadline.at:
+                    raise HubBoundError("timeout", f"{self._deadline.url}: no complete answer within {TOTAL_S:g} s")
                 yield chunk
 
         def close(self) -> None:
+            self._deadline.cancel()
             self._inner.close()
+
+    def on_request(request: Any) -> None:
+        deadline = _Deadline(display_url(str(request.url)))
+        request.extensions["trace"] = deadline.trace
+        _CURRENT.deadline = deadline
 
     def on_response(response: Any) -> None:
         url = response.request.url
+        deadline = _CURRENT.deadline
         if response.has_redirect_location:
             target = url.join(response.headers["Location"])
             if _origin(target) != _origin(url):
+                deadline.cancel()
                 raise HubBoundError(
                     "redirect",
                     f"{display_url(str(url))} redirects to another host, {display_url(str(target))}: not followed",
                 )
-        response.stream = CappedStream(response.stream, display_url(str(url)))
+        response.stream = CappedStream(response.stream, deadline)
 
     def factory() -> Any:
-        client = _http.default_client_factory()
-        client.timeout = httpx.Timeout(timeout)
-        client.max_redirects = 3
-        hooks = client.event_hooks
-        client.event_hooks = {"request": list(hooks["request"]), "response": [*hooks["response"], on_response]}
-        return client
+        base = _http.default_client_factory()
+        hooks = base.event_hooks
+        base.close()
+        # A new connection per request (no keep-alive), so every request's deadline knows its socket.
+        return httpx.Client(
+            event_hooks={"request": [*hooks["request"], on_request], "response": [*hooks["response"], on_response]},
+            follow_redirects=True,
+            max_redirects=3,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
 
     return factory
 
@@ -136,6 +188,9 @@ def _failure(exc: BaseException) -> HubCall:
     bound = exc if isinstance(exc, HubBoundError) else exc.__cause__ or exc.__context__
     if isinstance(bound, HubBoundError):
         return HubCall(ok=False, kind=bound.kind, message=bound.message)
+    deadline = getattr(_CURRENT, "deadline", None)
+    if deadline is not None and deadline.fired:
+        return HubCall(ok=False, kind="timeout", message=f"{deadline.url}: no complete answer within {TOTAL_S:g} s")
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     headers = getattr(response, "headers", {}) or {}
@@ -198,6 +253,7 @@ class HubProbe:
 
     def _api(self) -> Any:
         _install_timeout(self.timeout)
+        _CURRENT.deadline = None
         from huggingface_hub import HfApi
 
         return HfApi(endpoint=self.endpoint)
