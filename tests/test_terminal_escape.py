@@ -5,6 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.httpfakes import Handler, serve, triton_routes
 from triton_doctor.report.safe import one_line, printable, xml_safe
@@ -61,3 +63,35 @@ def test_helpers() -> None:
     assert printable("a\tb\nc\x1b[0m\x07\u202e") == "a\tb\nc\\x1b[0m\\x07\\u202e"
     assert one_line("a\nb\rc") == "a\\x0ab\\x0dc"
     assert xml_safe("ok\x1b\x00\n\t\u00e9") == "ok\\x1b\\x00\n\t\u00e9"
+
+
+def test_progress_lines_are_redacted_before_shortening_and_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from triton_doctor.app import CheckRequest, run_check_command
+    from triton_doctor.check import Check
+    from triton_doctor.context import Context
+    from triton_doctor.registry import Registry
+    from triton_doctor.results import Category, Outcome
+    from triton_doctor.target import TargetInput
+
+    secret = "hf_" + "Q" * 34
+    monkeypatch.setenv("HF_TOKEN", secret)
+    line = "\x1b]0;title\x07" + "x" * 82 + secret  # the token starts where a 100-character cut falls
+
+    class Talker(Check):
+        id = "talker"
+        title = "Talker"
+        category = Category.LOGS
+
+        def run(self, ctx: Context) -> Outcome:
+            ctx.progress("waiting", 1.0, line)
+            ctx.progress("waiting\x1b[2J", 20.0, "url http://u:Pw0rdSecret9@h/ " + line)
+            return Outcome(summary="done")
+
+    registry = Registry(checks={"talker": Talker})
+    run_check_command(CheckRequest(target=TargetInput(repo=str(tmp_path)), fmt="json"), registry=registry)
+    err = capsys.readouterr().err
+    assert "... waiting" in err and "\\x1b" in err
+    assert "\x1b" not in err and "\x07" not in err
+    assert "hf_QQQ" not in err and "Pw0rdSecret9" not in err

@@ -114,7 +114,7 @@ class TritonHttp:
         start = time.monotonic()
         path = f"/v2/models/{quote(model, safe='')}/generate_stream"
         try:
-            with self.client.sse(path, body, total_s=timeout, read_s=min(timeout, 60.0)) as stream:
+            with self.client.sse(path, body, total_s=timeout, read_s=min(timeout, 120.0)) as stream:
                 result.status = stream.status
                 if stream.status != 200:
                     result.error = _error_text(stream.error_body)
@@ -153,7 +153,7 @@ class TritonHttp:
         start = time.monotonic()
         path = f"/v2/models/{quote(model, safe='')}/generate"
         try:
-            response = self.client.request("POST", path, body, total_s=timeout, read_s=min(timeout, 60.0))
+            response = self.client.request("POST", path, body, total_s=timeout, read_s=timeout)
             result.status = response.status
             try:
                 data = response.json() if response.body else {}
