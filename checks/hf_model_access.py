@@ -54,7 +54,7 @@ class HfModelAccess(Check):
             message = access.message or ""
             lowered = message.lower()
             evidence = f"{access.status or ''} {access.error_code or ''} {message}".strip()
-            if access.kind in {"rate-limited", "timeout", "network"}:
+            if access.kind in {"rate-limited", "timeout", "network", "too-large", "redirect"}:
                 f.warning(
                     "unreachable",
                     f"{repo_id}: the Hub did not answer ({access.kind})",

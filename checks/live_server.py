@@ -40,6 +40,8 @@ class LiveServer(Check):
         "unavailable": "a model failed to load",
         "timeout": "no outcome in time",
         "unreachable": "nothing answers at --server",
+        "missing": "a model is not in the server's repository",
+        "redirect": "the server redirects to another host (not followed)",
         "no-docker": "no Docker daemon for the bring-up",
         "adjusted": "a limit of your docker run was adjusted because this host refuses it",
     }
@@ -94,6 +96,9 @@ class LiveServer(Check):
             remedy = {
                 "timeout": "raise --timeout, or read the log: docker logs <container> (run with --keep)",
                 "unreachable": "check the URL and that the server runs",
+                "missing": "name a model the server has (--model), or add it to the server's model repository",
+                "redirect": "give --server the address that answers itself (the redirect's target if you trust "
+                "it); the doctor does not follow a redirect to another host",
             }.get(out.state, "read the log lines quoted above")
             f.error(out.state, f"{out.detail}", evidence=out.last_log_line, remedy=remedy)
         summary = f"{out.state}: {out.detail}"

@@ -250,6 +250,9 @@ def _run_with_progress(
     secrets: set[str],
     skipped: dict[str, str] | None = None,
 ) -> list[CheckResult]:
+    from rich.markup import escape
+
+    from triton_doctor.report.safe import one_line
     from triton_doctor.report.text import render_result
 
     status = console.status("starting", spinner="dots") if console.is_terminal else None
@@ -259,11 +262,13 @@ def _run_with_progress(
     last_phase = [""]
 
     def progress(phase: str, elapsed: float, line: str) -> None:
-        text = f"{phase} ({elapsed:.0f} s)" + (f" | {line[:100]}" if line else "")
+        # Redact first, then make it one printable line, then shorten: never cut a secret in two.
+        shown = one_line(redact(line, secrets))[:100] if line else ""
+        text = one_line(redact(f"{phase} ({elapsed:.0f} s)", secrets)) + (f" | {shown}" if shown else "")
         if status is not None:
-            status.update(redact(text, secrets))
+            status.update(escape(text))
         elif phase != last_phase[0] or elapsed - last_time[0] >= 15:
-            console.print(redact(f"... {text}", secrets), highlight=False, soft_wrap=True)
+            console.print(f"... {text}", highlight=False, soft_wrap=True, markup=False)
             last_time[0], last_phase[0] = elapsed, phase
 
     ctx.progress = progress

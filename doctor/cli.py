@@ -33,7 +33,10 @@ Exit codes:
 
 
 def _fail_usage(message: str) -> None:
-    click.echo(f"triton-doctor: error: {message}", err=True)
+    from triton_doctor.report.safe import printable
+    from triton_doctor.tokens import redact
+
+    click.echo(f"triton-doctor: error: {printable(redact(message, set()))}", err=True)
     sys.exit(2)
 
 

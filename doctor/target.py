@@ -301,8 +301,20 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
         mounts=tuple(mounts),
         image=image,
         docker=docker,
-        server_url=inp.server or config.get("server"),
+        server_url=_server_url(inp.server or config.get("server")),
         offline=offline,
         sources=tuple(sources),
     )
     return target, config
+
+
+def _server_url(raw: str | None) -> str | None:
+    """``--server`` (or ``server`` in the config) as an http(s) URL with a host, or a usage error at once."""
+    if raw is None:
+        return None
+    from triton_doctor.probes.http import ServerUrlError, parse_server_url
+
+    try:
+        return parse_server_url(raw)
+    except ServerUrlError as exc:
+        raise TargetError(str(exc)) from None

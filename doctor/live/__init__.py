@@ -28,12 +28,14 @@ from triton_doctor.logs import LogDiagnosis, scan_lines
 from triton_doctor.probes.docker_probe import PROBE_LABEL, DockerProbe
 from triton_doctor.probes.triton_http import Generation, TritonHttp, request_counters
 from triton_doctor.target import Target, host_path
-from triton_doctor.tokens import env_reference
+from triton_doctor.tokens import env_reference, known_secrets, redact
 
 __all__ = ["LiveOptions", "LiveOutcome", "LiveSession", "Progress"]
 
 Progress = Callable[[str, float, str], None]
 POLL_S = 0.2
+#: Longest one test generation may take (each of stream, generate and gRPC); --timeout lowers it.
+GENERATE_TIMEOUT_S = 300.0
 SESSION_LABEL = "io.triton-doctor.session"
 
 
@@ -54,7 +56,7 @@ class LiveOptions:
 class LiveOutcome:
     """What happened."""
 
-    #: ready | unavailable | exited | start-failed | timeout | no-image | unreachable
+    #: ready | unavailable | missing | redirect | exited | start-failed | timeout | no-image | unreachable
     state: str = "pending"
     detail: str = ""
     container: str | None = None
@@ -107,6 +109,9 @@ class LiveSession:
         self._container_id: str | None = None
         self._log_tail: deque[str] = deque(maxlen=50)
         self._stop = threading.Event()
+        self._secrets: set[str] = set()
+        #: The server's real URL (with any user:password); outcome.http_url is the one shown to the user.
+        self._http_base: str | None = None
 
     # -- plan ----------------------------------------------------------------------------------------------
 
@@ -180,9 +185,13 @@ class LiveSession:
         """Start, wait for the outcome, and generate when READY. Never raises; call teardown() after."""
         out = self.outcome
         out.started_at = time.monotonic()
+        self._secrets = known_secrets(self.target)
         if self.target.server_url:
+            from triton_doctor.probes.http import display_url
+
             out.remote = True
-            out.http_url = self.target.server_url.rstrip("/")
+            self._http_base = self.target.server_url.rstrip("/")
+            out.http_url = display_url(self._http_base)
             out.metrics_url = re.sub(r":(\d+)$", ":8002", out.http_url) if re.search(r":8000$", out.http_url) else None
             self._wait_http()
             if out.state == "ready":
@@ -245,7 +254,7 @@ class LiveSession:
             for line in self.docker.log_lines(self._container_id or "", follow=True):
                 if line.strip():
                     self._log_tail.append(line)
-                    self.outcome.last_log_line = line.strip()[:160]
+                    self.outcome.last_log_line = redact(line.strip(), self._secrets)[:160]
                 if self._stop.is_set():
                     break
 
@@ -284,15 +293,23 @@ class LiveSession:
 
     def _wait_http(self) -> None:
         out = self.outcome
-        assert out.http_url is not None
-        http = TritonHttp(out.http_url, timeout=2.0)
+        assert self._http_base is not None
+        http = TritonHttp(self._http_base, timeout=2.0)
         deadline = out.started_at + self.options.timeout_s
         try:
             while time.monotonic() < deadline:
                 if self._check_models(http):
                     return
+                if http.redirect:
+                    out.state, out.detail = "redirect", http.redirect
+                    return
+                if out.live_at is None and http.last_kind in {"timeout", "too-large", "protocol"}:
+                    # Something answers, but not as an HTTP server does within the deadline: say so now.
+                    out.state, out.detail = "unreachable", f"{out.http_url} does not answer properly: {http.last_error}"
+                    return
                 if out.live_at is None and time.monotonic() - out.started_at > 10 and http.get_status("/v2") is None:
-                    out.state, out.detail = "unreachable", f"nothing answers at {out.http_url}"
+                    why = f": {http.last_error}" if http.last_error else ""
+                    out.state, out.detail = "unreachable", f"nothing answers at {out.http_url}{why}"
                     return
                 self.progress("waiting for the server", time.monotonic() - out.started_at, "")
                 time.sleep(POLL_S)
@@ -329,6 +346,13 @@ class LiveSession:
         states = {str(row.get("name")): (str(row.get("state", "")), str(row.get("reason", ""))) for row in index}
         out.models = states
         wanted = self.models or list(states)
+        missing = [m for m in wanted if m not in states]
+        if missing:
+            # The server answered its repository index and the model is not in it: waiting cannot help.
+            there = ", ".join(sorted(states)) or "no model at all"
+            out.state = "missing"
+            out.detail = f"{missing[0]}: not in the server's model repository (its index lists {there})"
+            return True
         if any(states.get(m, ("", ""))[0] == "UNAVAILABLE" for m in wanted):
             bad = next(m for m in wanted if states.get(m, ("", ""))[0] == "UNAVAILABLE")
             out.state, out.detail = "unavailable", f"{bad}: {states[bad][1]}"
@@ -341,17 +365,25 @@ class LiveSession:
 
     def _generate(self) -> None:
         out = self.outcome
-        assert out.http_url is not None
-        http = TritonHttp(out.http_url, timeout=5.0)
+        base = self._http_base or out.http_url
+        assert base is not None
+        http = TritonHttp(base, timeout=5.0)
+        budget = min(GENERATE_TIMEOUT_S, self.options.timeout_s)
+        prompt, sampling = self.options.prompt, self.options.sampling
         try:
             for model in self.models or [m for m, (s, _r) in out.models.items() if s == "READY"]:
                 self.progress(f"generating with {model}", time.monotonic() - out.started_at, "")
-                out.generations.append(http.generate_stream(model, self.options.prompt, self.options.sampling))
-                out.generations.append(http.generate(model, self.options.prompt, self.options.sampling))
+                runs = [
+                    http.generate_stream(model, prompt, sampling, timeout=budget),
+                    http.generate(model, prompt, sampling, timeout=budget),
+                ]
                 if self.options.grpc and out.grpc_url:
-                    out.generations.append(
-                        _grpc_stream(out.grpc_url, model, self.options.prompt, self.options.sampling)
-                    )
+                    runs.append(_grpc_stream(out.grpc_url, model, prompt, sampling, timeout=budget))
+                for gen in runs:
+                    # Redact here, before any check quotes (and truncates) a server's answer.
+                    gen.error = None if gen.error is None else redact(gen.error, self._secrets)
+                    gen.events = [redact(e, self._secrets) for e in gen.events]
+                out.generations.extend(runs)
                 if out.metrics_url:
                     out.counters = request_counters(out.metrics_url, model)
         finally:
@@ -383,8 +415,8 @@ def _expand(raw: str) -> str | None:
     return os.environ.get(ref) if ref else raw
 
 
-def _grpc_stream(url: str, model: str, prompt: str, sampling: dict[str, Any]) -> Generation:
-    """A streaming generation over gRPC (``ModelStreamInfer``) with tritonclient."""
+def _grpc_stream(url: str, model: str, prompt: str, sampling: dict[str, Any], timeout: float = 300.0) -> Generation:
+    """A streaming generation over gRPC (``ModelStreamInfer``) with tritonclient, within ``timeout`` seconds."""
     import json
     import queue
 
@@ -406,8 +438,13 @@ def _grpc_stream(url: str, model: str, prompt: str, sampling: dict[str, Any]) ->
         inputs[1].set_data_from_numpy(np.array([True]))
         inputs[2].set_data_from_numpy(np.array([json.dumps(sampling).encode()], dtype=np.object_))
         client.async_stream_infer(model, inputs, enable_empty_final_response=True)
+        deadline = start + timeout
         while True:
-            res, err = answers.get(timeout=60)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                result.error = f"no complete answer within {timeout:g} s"
+                break
+            res, err = answers.get(timeout=min(60.0, left))
             if err is not None:
                 result.error = str(err)
                 break

@@ -29,6 +29,9 @@ def render_result(console: Console, result: CheckResult, *, verbose: bool) -> No
     """Print one check's block."""
     from rich.markup import escape
 
+    from triton_doctor.report.safe import printable_result
+
+    result = printable_result(result)  # no raw control characters from logs, configs or servers
     mark, style = MARK[result.status]
     detail = (
         result.skip_reason
@@ -84,8 +87,11 @@ def render_summary(console: Console, report: Report, exit_code: int) -> None:
     """Print load errors and the closing line."""
     from rich.markup import escape
 
+    from triton_doctor.report.safe import printable
+
     for ep, err in report.load_errors:
-        console.print(f"[yellow]![/] plugin not loaded: {escape(ep)}: {escape(err)}", highlight=False)
+        text = f"plugin not loaded: {printable(ep)}: {printable(err)}"
+        console.print(f"[yellow]![/] {escape(text)}", highlight=False)
     failed = report.count(Status.FAIL)
     warned = report.count(Status.WARN)
     errored = report.count(Status.ERROR)
