@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -13,6 +12,7 @@ from typing import Any, TextIO
 
 from triton_doctor import __version__
 from triton_doctor.context import Context
+from triton_doctor.output import write_output
 from triton_doctor.policy import Policy, exit_code
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import CheckResult, Report
@@ -61,20 +61,6 @@ def make_console(stream: TextIO) -> Any:
         emoji=False,
         width=None if stream.isatty() else 120,
     )
-
-
-def write_output(path: str, text: str) -> None:
-    """Write a report atomically (a reader never sees half a file)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run_check_command(req: CheckRequest, registry: Registry | None = None) -> int:
