@@ -251,16 +251,20 @@ def run_logs_command(req: LogsRequest) -> int:
         status.start()
     try:
         diag: LogDiagnosis
-        if req.source == "-":
-            label = "stdin"
-            diag = scan(sys.stdin.buffer)
-        elif Path(req.source).is_file():
-            label = req.source
+        if req.source == "-" or os.path.lexists(req.source):
+            from triton_doctor.probes.fs import FileReadError, open_log_stream
+
+            label = "stdin" if req.source == "-" else req.source
             try:
-                with open(req.source, "rb") as handle:
-                    diag = scan(handle)
+                with open_log_stream(None if req.source == "-" else Path(req.source)) as log:
+                    diag = scan(log.stream)
+            except FileReadError as exc:
+                hint = "; pipe it to 'triton-doctor logs -' instead" if "not a regular file" in exc.reason else ""
+                raise TargetError(f"{label}: {exc.reason}{hint}") from exc
             except OSError as exc:
-                raise TargetError(f"{req.source}: cannot read: {exc.strerror or exc}") from exc
+                raise TargetError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+            if log.cut:
+                console.print(f"note: {label} was read up to {log.decompressed} decompressed bytes only")
         else:
             from triton_doctor.probes.docker_probe import DockerProbe
 

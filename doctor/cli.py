@@ -124,6 +124,8 @@ def _live_options(live_timeout: float, keep: bool, no_gpus: bool, prompt: str, s
         params = json.loads(sampling)
     except json.JSONDecodeError as exc:
         _fail_usage(f"--sampling is not JSON: {exc.msg} at column {exc.colno}")
+    except (ValueError, RecursionError) as exc:  # an over-long integer, deep nesting
+        _fail_usage(f"--sampling is not usable JSON: {str(exc)[:200]}")
     if not isinstance(params, dict):
         _fail_usage('--sampling must be a JSON object, e.g. {"max_tokens": 32}')
     return LiveOptions(timeout_s=live_timeout, keep=keep, gpus=not no_gpus, prompt=prompt, sampling=params)

@@ -128,6 +128,12 @@ def _display(base_display: str, *parts: str) -> str:
     return str(PurePosixPath(base_display, *parts)) if base_display else "/".join(parts)
 
 
+def _json_value_error(exc: ValueError) -> str:
+    if "digits" in str(exc):
+        return "a number has more digits than Python's JSON reader accepts (4300); write a real value"
+    return f"not valid JSON: {str(exc)[:200]}"
+
+
 def read_json(path: Path, display: str) -> JsonDoc:
     """Read a JSON document, keeping the decode position and the line of each top-level key."""
     result = fs.read_text(path)
@@ -152,6 +158,8 @@ def read_json(path: Path, display: str) -> JsonDoc:
         return JsonDoc(path=path, display=display, exists=True, error=exc.msg, line=exc.lineno, column=exc.colno)
     except RecursionError:
         return JsonDoc(path=path, display=display, exists=True, error="nested too deeply", line=1, column=1)
+    except ValueError as exc:  # e.g. an integer longer than Python's int max-digits limit (4300)
+        return JsonDoc(path=path, display=display, exists=True, error=_json_value_error(exc), line=None)
     key_lines: dict[str, int] = {}
     if isinstance(data, dict):
         # Top-level keys: the first occurrence of "key" followed by a colon at nesting depth 1.
@@ -200,8 +208,8 @@ def _nvml_source() -> Callable[[], GpuFacts]:
 
     def recorded() -> GpuFacts:
         try:
-            return GpuFacts.from_json(json.loads(Path(replay).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+            return GpuFacts.from_json(json.loads(fs.read_file_text(Path(replay), 16 * 1024 * 1024)))
+        except (OSError, ValueError, TypeError, KeyError, RecursionError) as exc:
             return GpuFacts(available=False, error_kind="other", error=f"TRITON_DOCTOR_NVML_REPLAY={replay}: {exc}")
 
     return recorded

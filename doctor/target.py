@@ -17,11 +17,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from triton_doctor.dockercmd import DockerCommandError, DockerRun, Mount, parse_docker_run
+from triton_doctor.probes.fs import FileReadError, read_file_bytes, read_file_text
 
 __all__ = ["MountSpec", "Target", "TargetError", "build_target", "host_path", "load_config"]
 
 DEFAULT_REPO = "model_repository"
 DEFAULT_REPO_TARGET = "/models"
+#: A config file or docker command larger than this is not one (the bounded reader refuses it).
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_COMMAND_BYTES = 1024 * 1024
 
 
 class TargetError(ValueError):
@@ -90,8 +94,8 @@ _WIN_PATH = re.compile(r"^(?P<drive>[A-Za-z]):[\\/](?P<rest>.*)$")
 
 def _in_wsl() -> bool:
     try:
-        return "microsoft" in Path("/proc/version").read_text(encoding="utf-8", errors="replace").lower()
-    except OSError:
+        return "microsoft" in read_file_bytes(Path("/proc/version"), 64 * 1024).decode("utf-8", "replace").lower()
+    except FileReadError:
         return False
 
 
@@ -129,16 +133,18 @@ def load_config(path: Path | None, cwd: Path) -> tuple[dict[str, Any], str | Non
     else:
         candidates += [(cwd / "triton-doctor.toml", False), (cwd / "pyproject.toml", True)]
     for candidate, is_pyproject in candidates:
-        if not candidate.is_file():
-            if path is not None:
-                raise TargetError(f"{candidate}: config file not found")
-            continue
         try:
-            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            text = read_file_text(candidate, MAX_CONFIG_BYTES)
+        except FileReadError as exc:
+            if exc.missing and path is None:
+                continue
+            raise TargetError(f"{candidate}: {'config file not found' if exc.missing else exc.reason}") from exc
+        try:
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise TargetError(f"{candidate}: not valid TOML: {exc}") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TargetError(f"{candidate}: cannot read: {exc}") from exc
+        except RecursionError as exc:
+            raise TargetError(f"{candidate}: not valid TOML: nested too deeply") from exc
         if is_pyproject:
             table = data.get("tool", {}).get("triton-doctor")
             if table is None:
@@ -223,9 +229,9 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
     if command_text is None and command_file:
         file_path = Path(command_file)
         try:
-            command_text = file_path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TargetError(f"{file_path}: cannot read the docker command file: {exc}") from exc
+            command_text = read_file_text(file_path, MAX_COMMAND_BYTES, gzip=True)
+        except FileReadError as exc:
+            raise TargetError(f"{file_path}: cannot read the docker command file: {exc.reason}") from exc
         command_origin = str(file_path)
     if command_text is None and "docker_command" in config:
         command_text = config["docker_command"]
