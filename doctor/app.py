@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from triton_doctor import __version__
 from triton_doctor.context import Context
 from triton_doctor.output import write_output
-from triton_doctor.policy import Policy, exit_code
+from triton_doctor.policy import Policy, PolicyError, exit_code
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import CheckResult, Report
 from triton_doctor.runner import RunOptions, run_checks
@@ -80,6 +80,10 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     fmt = req.fmt or str(config.get("format", "text"))
     fail_on = req.fail_on or str(config.get("fail_on", "fail"))
     selected = policy.select(registry.checks, live=req.live)
+    if not selected:
+        raise PolicyError(
+            f"--only {','.join(policy.only) or '(all)'} with --skip {','.join(policy.skip)} leaves no check to run"
+        )
 
     console = make_console(sys.stderr)
     ctx = Context(target, config, live=req.live)
