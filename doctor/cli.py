@@ -437,8 +437,13 @@ def main() -> None:
     try:
         cli(prog_name="triton-doctor")
     except BrokenPipeError:
-        _quiet_broken_pipe()
         _write_failed(BrokenPipeError())
+    except SystemExit as done:
+        # A timed-out check may still be running: end the process without waiting for it.
+        from triton_doctor.runner import finish
+
+        finish(done.code if isinstance(done.code, int) else (0 if done.code is None else 2))
+        raise
 
 
 if __name__ == "__main__":
