@@ -258,7 +258,7 @@ def test_secret_in_a_long_line_is_redacted_before_the_cut(tmp_path: Path) -> Non
     token = "hf_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7"
     line = "x" * 150 + f' parameters: {{ key: "t" value: {{ string_value: "{token}" }} }}' + " oops" * 200
     repo = _repo(tmp_path, config=f'backend: "vllm"\n{line}\n')
-    code, report, _stderr = _check(repo)
+    _code, report, _stderr = _check(repo)
     assert token not in json.dumps(report)
     assert token[:12] not in json.dumps(report)
 
