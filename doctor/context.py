@@ -331,7 +331,8 @@ class Context:
         positions: dict[tuple[str | int, ...], tuple[int, int]] = {}
         if read.text is not None:
             parsed = parse_config(read.text)
-            positions = field_positions(read.text)
+            if parsed.message is not None:  # positions only point at fields of a config that parses
+                positions = field_positions(read.text)
         listing = fs.list_dir(path)
         versions = sorted((d for d in listing.dirs if _VERSION_RE.match(d)), key=int)
         ignored = sorted(

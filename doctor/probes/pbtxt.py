@@ -16,6 +16,7 @@ import importlib.util
 import itertools
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -101,6 +102,9 @@ _NO_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "([^"]*)"')
 _NO_VALUE = re.compile(r'Enum type "([\w.]+)" has no value named (\S+?)\.?$')
 
 
+_BAD_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\[^abfnrtv\\'\"?0-7xuU]")
+
+
 def _suggest(error: str) -> str | None:
     """ "did you mean" for an unknown field (from the message's descriptor) or enum value."""
     import difflib
@@ -130,7 +134,17 @@ def _parse_once(text: str) -> tuple[Any | None, SyntaxProblem | None]:
 
     message = model_config_module().ModelConfig()
     try:
-        text_format.Parse(text, message)
+        with warnings.catch_warnings():
+            # protobuf's Python parser only warns about an invalid escape such as "\_"; Triton's C++ parser
+            # rejects it ("Invalid escape sequence in string literal"), so it is an error here too.
+            warnings.simplefilter("error", DeprecationWarning)
+            text_format.Parse(text, message)
+    except DeprecationWarning:
+        bad = _BAD_ESCAPE.search(text)
+        line = text.count("\n", 0, bad.start()) + 1 if bad else None
+        column = bad.start() - text.rfind("\n", 0, bad.start()) if bad else None
+        shown = bad.group()[-2:] if bad else "\\"
+        return None, SyntaxProblem(f"invalid escape sequence {shown!r} in a string", line, column)
     except text_format.ParseError as exc:
         line = exc.GetLine() if hasattr(exc, "GetLine") else None
         column = exc.GetColumn() if hasattr(exc, "GetColumn") else None
@@ -209,14 +223,23 @@ def _tokens(text: str) -> Iterator[_Token]:
                 line_start = match.start() + value.rindex("\n") + 1
 
 
+_BRACKETS = re.compile(r"""[{}<>\[\]]|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|\#[^\n]*""")
+
+
 def nesting_overflow(text: str) -> tuple[int, int] | None:
-    """Where the text first nests deeper than :data:`MAX_NESTING` (``line, column``), or None."""
+    """Where the text first nests deeper than :data:`MAX_NESTING` (``line, column``), or None.
+
+    Only brackets, strings and comments are matched (strings and comments may hold brackets), which keeps
+    this pass cheap next to the full tokenizer.
+    """
     depth = 0
-    for _kind, value, line, column in _tokens(text):
+    for match in _BRACKETS.finditer(text):
+        value = match.group()
         if value in {"{", "<", "["}:
             depth += 1
             if depth > MAX_NESTING:
-                return line, column
+                line = text.count("\n", 0, match.start()) + 1
+                return line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
         elif value in {"}", ">", "]"}:
             depth = max(0, depth - 1)
     return None
