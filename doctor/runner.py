@@ -13,6 +13,9 @@ one that holds the process. Its consequences are cut off in two places: its resu
 report is written if an abandoned thread is still alive, so neither a daemon thread nor a non-daemon thread
 it started (a thread pool, say) can delay the exit or write after the report. Subprocesses would cost a
 fork and a pickled context per check for no gain in what can be bounded.
+
+A check reports at most :data:`MAX_FINDINGS` findings (the most severe first, in their order); the summary
+says how many more there were, so a config.pbtxt with 70,000 inputs cannot flood the report.
 """
 
 from __future__ import annotations
@@ -29,9 +32,13 @@ from dataclasses import dataclass
 
 from triton_doctor.check import Check
 from triton_doctor.context import Context
-from triton_doctor.results import Category, CheckResult, Outcome, Status
+from triton_doctor.results import Category, CheckResult, Outcome, Severity, Status
 
 __all__ = ["RunOptions", "abandoned", "finish", "order_checks", "run_checks"]
+
+#: Findings kept per check; the rest are counted in the summary.
+MAX_FINDINGS = 100
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 #: Threads of checks that timed out (still running when the runner gave up on them).
 _ABANDONED: list[threading.Thread] = []
@@ -119,6 +126,17 @@ def _execute(check: type[Check], ctx: Context, timeout: float) -> tuple[Outcome 
     return outcome, None, None
 
 
+def _cap_findings(outcome: Outcome) -> Outcome:
+    """At most :data:`MAX_FINDINGS` findings, the most severe kept (so the status does not change)."""
+    if len(outcome.findings) <= MAX_FINDINGS:
+        return outcome
+    ranked = sorted(range(len(outcome.findings)), key=lambda i: _RANK.get(outcome.findings[i].severity, 3))
+    kept = tuple(outcome.findings[i] for i in sorted(ranked[:MAX_FINDINGS]))
+    more = len(outcome.findings) - MAX_FINDINGS
+    summary = f"{outcome.summary} ({more} more findings not shown)".strip()
+    return Outcome(summary=summary, findings=kept, skip_reason=outcome.skip_reason)
+
+
 def run_checks(
     checks: Iterable[type[Check]],
     ctx: Context,
@@ -146,6 +164,8 @@ def run_checks(
             outcome = Outcome(skip_reason="needs the network; --offline given")
         else:
             outcome, error, trace = _execute(check, ctx, check.timeout_s * options.timeout_scale)
+            if outcome is not None:
+                outcome = _cap_findings(outcome)
         duration = int((time.monotonic() - start) * 1000)
         if outcome is None:
             result = CheckResult(

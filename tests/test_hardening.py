@@ -272,6 +272,15 @@ def test_unknown_field_names_get_did_you_mean_and_several_errors_are_reported(tm
     assert "instance_group" in syntax[0]["remedy"] and "max_batch_size" in syntax[1]["remedy"]
 
 
+def test_a_flood_of_findings_is_capped_per_check(tmp_path: Path) -> None:
+    config = 'backend: "vllm"\n' + 'input { name: "a" data_type: TYPE_STRING dims: [1] }\n' * 500
+    repo = _repo(tmp_path, config=config)
+    _code, report, _stderr = _check(repo)
+    io = next(c for c in report["checks"] if c["check"] == "config-io")  # type: ignore[attr-defined]
+    assert len(io["findings"]) == 100 and "more findings not shown" in io["summary"]
+    assert io["status"] == "fail"
+
+
 # -- config and environment ---------------------------------------------------------------------------------------
 
 

@@ -199,7 +199,7 @@ def parse_config(text: str) -> ParsedConfig:
 
 
 _TOKEN = re.compile(
-    r"""(?P<ws>\s+)|(?P<comment>\#[^\n]*)|(?P<string>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)"""
+    r"""(?P<ws>\s+)|(?P<comment>\#[^\n]*)|(?P<string>"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?)"""
     r"""|(?P<ident>[A-Za-z_][A-Za-z0-9_.]*)|(?P<number>[-+]?[0-9][0-9A-Za-z_.+-]*)|(?P<punct>.)""",
     re.DOTALL,
 )
@@ -223,7 +223,7 @@ def _tokens(text: str) -> Iterator[_Token]:
                 line_start = match.start() + value.rindex("\n") + 1
 
 
-_BRACKETS = re.compile(r"""[{}<>\[\]]|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|\#[^\n]*""")
+_BRACKETS = re.compile(r"""[{}<>\[\]]|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?|\#[^\n]*""")
 
 
 def nesting_overflow(text: str) -> tuple[int, int] | None:
