@@ -21,6 +21,8 @@ import os
 import stat
 import tempfile
 
+from triton_doctor.probes.fs import OPEN_FLAGS
+
 __all__ = ["OutputError", "write_output"]
 
 
@@ -50,9 +52,10 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _write_in_place(path: str, data: bytes) -> None:
     """Write to a non-regular file the way ``>`` does: open for writing (truncating where that means anything)."""
-    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    fd = os.open(path, os.O_WRONLY | OPEN_FLAGS)
     try:
-        os.set_blocking(fd, True)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
         _write_all(fd, data)
     finally:
         os.close(fd)
@@ -64,11 +67,11 @@ def _write_atomic(path: str, data: bytes, existing: os.stat_result | None) -> No
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
     try:
         try:
-            if existing is not None:
+            if hasattr(os, "fchmod") and existing is not None:
                 os.fchmod(fd, stat.S_IMODE(existing.st_mode))
                 with contextlib.suppress(OSError):
                     os.fchown(fd, existing.st_uid, existing.st_gid)
-            else:
+            elif hasattr(os, "fchmod"):
                 umask = os.umask(0)
                 os.umask(umask)
                 os.fchmod(fd, 0o666 & ~umask)
@@ -82,7 +85,7 @@ def _write_atomic(path: str, data: bytes, existing: os.stat_result | None) -> No
             os.unlink(tmp)
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             os.fsync(dir_fd)
         finally:

@@ -45,6 +45,12 @@ __all__ = [
 #: config.pbtxt and model.json are small; anything larger is not what the user meant to point us at.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
 
+#: Never block on a FIFO, never become the controlling terminal, never leak to children, never translate
+#: line ends (Windows); the flags a platform lacks are left out.
+OPEN_FLAGS: int = 0
+for _flag in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
+    OPEN_FLAGS |= int(getattr(os, _flag, 0))
+
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -89,7 +95,7 @@ def _open_regular(path: Path) -> int:
         kind = _kind(os.stat(path).st_mode)
         if kind is not None:
             raise FileReadError(kind)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | OPEN_FLAGS)
     except FileNotFoundError as exc:
         raise FileReadError("does not exist", missing=True) from exc
     except NotADirectoryError as exc:
