@@ -383,6 +383,13 @@ def explain(check_id: str) -> None:
             click.echo(f"  {cls.id}[{sub}]  {meaning}")
 
 
+class _StdoutClosed(OSError):
+    """Writing to a standard output that was closed; ``str()`` is the message."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class _ClosedStdout(io.TextIOBase):
     """Stands for a standard output that was closed (``>&-``): writing the report to it is an error."""
 
@@ -392,9 +399,7 @@ class _ClosedStdout(io.TextIOBase):
     def write(self, text: str) -> int:
         if not text:
             return 0
-        from triton_doctor.output import OutputError
-
-        raise OutputError("standard output is closed; give --output FILE for the report")
+        raise _StdoutClosed("standard output is closed; give --output FILE for the report")
 
     def isatty(self) -> bool:
         return False
@@ -438,6 +443,8 @@ def main() -> None:
         cli(prog_name="triton-doctor")
     except BrokenPipeError:
         _write_failed(BrokenPipeError())
+    except _StdoutClosed as exc:  # list-checks, explain, --version with stdout closed
+        _fail_usage(str(exc))
     except SystemExit as done:
         # A timed-out check may still be running: end the process without waiting for it.
         from triton_doctor.runner import finish

@@ -347,6 +347,10 @@ def test_closed_stdout_with_a_machine_report_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "standard output is closed" in proc.stderr and "Traceback" not in proc.stderr
     proc = _sh('"$PYTHON" -m triton_doctor check --sample --only repo >&-', tmp_path)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    for command in ("list-checks", "--version", "explain model-config"):
+        proc = _sh(f'"$PYTHON" -m triton_doctor {command} >&-', tmp_path)
+        assert proc.returncode == 2 and "standard output is closed" in proc.stderr, command
+        assert "Traceback" not in proc.stderr
 
 
 def test_closed_stdin_and_stderr(tmp_path: Path) -> None:
