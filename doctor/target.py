@@ -242,7 +242,12 @@ def _validate_config(table: dict[str, Any], path: Path) -> None:
     for i, mount in enumerate(table.get("mounts", [])):
         if isinstance(mount, str):
             continue
-        if not isinstance(mount, dict) or "source" not in mount or "target" not in mount:
+        if (
+            not isinstance(mount, dict)
+            or not isinstance(mount.get("source"), str)
+            or not isinstance(mount.get("target"), str)
+            or not isinstance(mount.get("type", ""), str)
+        ):
             raise TargetError(
                 f'{path}: mounts[{i}] must be "HOST:TARGET" or a table with source and target, e.g. '
                 '{ source = "model_repository", target = "/models" }'
