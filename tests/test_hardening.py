@@ -216,6 +216,18 @@ def test_utf16_and_gzipped_command_files(tmp_path: Path) -> None:
         assert json.loads(result.stdout)["target"]["image"].startswith("nvcr.io/nvidia/tritonserver")
 
 
+def test_utf16_repository_files_are_findings_not_decoded(tmp_path: Path) -> None:
+    # Triton reads config.pbtxt and the vLLM backend model.json as UTF-8: decoding UTF-16 here would hide it.
+    repo = _repo(tmp_path)
+    model = repo / "gemma_local"
+    (model / "config.pbtxt").write_bytes(LOCAL_CONFIG.encode("utf-16"))
+    (model / "1" / "model.json").write_bytes(LOCAL_JSON.encode("utf-16"))
+    code, report, _stderr = _check(repo)
+    assert code == 1
+    messages = {f["id"]: f["message"] for f in all_findings(report)}  # type: ignore[arg-type]
+    assert "UTF-16" in messages["model-config[unreadable]"] and "UTF-16" in messages["model-json[invalid-json]"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "gzip", "gzip-utf-16"])
 def test_logs_in_utf16_and_gzip_are_diagnosed(tmp_path: Path, encoding: str) -> None:
     text = (LOGS / "port-in-use.log").read_text(encoding="utf-8")

@@ -161,9 +161,16 @@ def _sniff_encoding(data: bytes) -> tuple[str, int]:
     return "utf-8", 0
 
 
-def decode_text(data: bytes) -> str:
-    """Decode text by its byte-order mark (UTF-8 without one); raise :class:`FileReadError` if it does not decode."""
+def decode_text(data: bytes, *, utf8_only: bool = False) -> str:
+    """Decode text by its byte-order mark (UTF-8 without one); raise :class:`FileReadError` if it does not decode.
+
+    ``utf8_only``: UTF-16/32 is an error that says so (for files that Triton or vLLM read as UTF-8, where
+    decoding them here would report a file as fine that the server rejects).
+    """
     codec, skip = _sniff_encoding(data)
+    if utf8_only and codec != "utf-8":
+        name = codec.upper().removesuffix("-LE").removesuffix("-BE")
+        raise FileReadError(f"is {name} text; Triton and vLLM read it as UTF-8: save it as UTF-8")
     try:
         return data[skip:].decode(codec)
     except UnicodeDecodeError as exc:
@@ -199,9 +206,9 @@ class Listing:
 
 
 def read_text(path: Path, cap: int = MAX_TEXT_BYTES) -> TextRead:
-    """Read a text file through the bounded reader; failures come back as values."""
+    """Read a repository file (UTF-8, BOM tolerated) through the bounded reader; failures come back as values."""
     try:
-        return TextRead(read_file_text(path, cap))
+        return TextRead(decode_text(read_file_bytes(path, cap), utf8_only=True))
     except FileReadError as exc:
         return TextRead(None, missing=exc.missing, error=None if exc.missing else exc.reason)
 
