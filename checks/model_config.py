@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.excerpt import excerpt
 from triton_doctor.permodel import per_model
+from triton_doctor.probes.pbtxt import SyntaxProblem
 from triton_doctor.results import Category, Location, Outcome
+from triton_doctor.tokens import known_secrets
 
 MINIMAL = 'backend: "vllm"\ninstance_group [ { count: 1, kind: KIND_MODEL } ]'
 
@@ -43,7 +46,11 @@ class ModelConfig(Check):
     }
 
     def run(self, ctx: Context) -> Outcome:
+        self._secrets = known_secrets(ctx.target)
         return per_model(ctx, self.id, self._evaluate, ok="config.pbtxt parses")
+
+    #: The known secret values, set by each run (quotes are redacted before they are cut).
+    _secrets: set[str] = set()
 
     def _evaluate(self, model: ModelFacts, f: FindingFactory) -> None:
         if not model.config_exists:
@@ -68,14 +75,23 @@ class ModelConfig(Check):
         parsed = model.parsed
         if parsed.error is not None:
             lines = (model.config_text or "").splitlines()
-            line_text = lines[parsed.line - 1] if parsed.line and 0 < parsed.line <= len(lines) else ""
-            where = f"{parsed.line}:{parsed.column}" if parsed.line else "?"
-            f.error(
-                "syntax",
-                f"{model.config_display}:{where}: {parsed.error}",
-                model=model.name,
-                location=Location(path=model.config_display, line=parsed.line, column=parsed.column),
-                evidence=line_text.rstrip(),
-                remedy=_hint(model, parsed.error, line_text),
-                catalog_id="config-pbtxt-syntax",
-            )
+            secrets = self._secrets
+            problems = parsed.problems or (SyntaxProblem(parsed.error, parsed.line, parsed.column),)
+            for problem in problems:
+                raw = lines[problem.line - 1] if problem.line and 0 < problem.line <= len(lines) else ""
+                line_text = excerpt(raw, problem.column, secrets)
+                where = f"{problem.line}:{problem.column}" if problem.line else "?"
+                remedy = (
+                    f"did you mean {problem.suggestion!r}?"
+                    if problem.suggestion
+                    else _hint(model, problem.error, line_text)
+                )
+                f.error(
+                    "syntax",
+                    f"{model.config_display}:{where}: {excerpt(problem.error, None, secrets)}",
+                    model=model.name,
+                    location=Location(path=model.config_display, line=problem.line, column=problem.column),
+                    evidence=line_text,
+                    remedy=remedy,
+                    catalog_id="config-pbtxt-syntax",
+                )

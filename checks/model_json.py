@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.excerpt import excerpt
 from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.probes import fs
 from triton_doctor.results import Category, Location, Outcome
+from triton_doctor.tokens import known_secrets
 
 SAMPLE = '{\n  "model": "<hf-org>/<model> or /local_models/<dir>",\n  "gpu_memory_utilization": 0.9\n}'
 
@@ -45,7 +48,11 @@ class ModelJson(Check):
         "duplicate-key": "a key appears twice (the last one wins)",
     }
 
+    #: The known secret values, set by each run (quotes are redacted before they are cut).
+    _secrets: set[str] = set()
+
     def run(self, ctx: Context) -> Outcome:
+        self._secrets = known_secrets(ctx.target)
         return per_model(ctx, self.id, self._evaluate, ok="model.json is valid")
 
     def _evaluate(self, model: ModelFacts, f: FindingFactory) -> None:
@@ -71,10 +78,10 @@ class ModelJson(Check):
         if doc.error is not None:
             lines = ""
             if doc.line is not None:
-                try:
-                    lines = doc.path.read_text(encoding="utf-8-sig", errors="replace").splitlines()[doc.line - 1]
-                except (OSError, IndexError):
-                    lines = ""
+                text = fs.read_text(doc.path).text or ""
+                all_lines = text.splitlines()
+                raw = all_lines[doc.line - 1] if 0 < doc.line <= len(all_lines) else ""
+                lines = excerpt(raw, doc.column, self._secrets)
             where = f":{doc.line}:{doc.column}" if doc.line else ""
             f.error(
                 "invalid-json",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -13,8 +12,9 @@ from typing import Any, TextIO
 
 from triton_doctor import __version__
 from triton_doctor.context import Context
+from triton_doctor.output import write_output
 from triton_doctor.outputs import emit, parse_outputs
-from triton_doctor.policy import Policy, exit_code
+from triton_doctor.policy import Policy, PolicyError, exit_code
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import CheckResult, ExitCode, Finding, Report
 from triton_doctor.runner import RunOptions, run_checks
@@ -73,20 +73,6 @@ def make_console(stream: TextIO) -> Any:
     )
 
 
-def write_output(path: str, text: str) -> None:
-    """Write a report atomically (a reader never sees half a file)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run_check_command(req: CheckRequest, registry: Registry | None = None) -> int:
     """Run ``check``; print text to stderr and the machine report to stdout or ``--output``; return the exit code.
 
@@ -109,6 +95,10 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     live = req.live or policy.profile == "full"
     selected = policy.select(registry.checks, live=live)
     skipped = policy.skipped(selected)
+    if not policy.asked(registry.checks, live=live):
+        raise PolicyError(
+            f"--only {','.join(policy.only) or '(all)'} with --skip {','.join(policy.skip)} leaves no check to run"
+        )
 
     console = make_console(sys.stderr)
     if policy.profile == "quick" and not live:
@@ -338,16 +328,20 @@ def run_logs_command(req: LogsRequest) -> int:
         status.start()
     try:
         diag: LogDiagnosis
-        if req.source == "-":
-            label = "stdin"
-            diag = scan(sys.stdin.buffer)
-        elif Path(req.source).is_file():
-            label = req.source
+        if req.source == "-" or os.path.lexists(req.source):
+            from triton_doctor.probes.fs import FileReadError, open_log_stream
+
+            label = "stdin" if req.source == "-" else req.source
             try:
-                with open(req.source, "rb") as handle:
-                    diag = scan(handle)
+                with open_log_stream(None if req.source == "-" else Path(req.source)) as log:
+                    diag = scan(log.stream)
+            except FileReadError as exc:
+                hint = "; pipe it to 'triton-doctor logs -' instead" if "not a regular file" in exc.reason else ""
+                raise TargetError(f"{label}: {exc.reason}{hint}") from exc
             except OSError as exc:
-                raise TargetError(f"{req.source}: cannot read: {exc.strerror or exc}") from exc
+                raise TargetError(f"{label}: cannot read: {exc.strerror or exc}") from exc
+            if log.cut:
+                console.print(f"note: {label} was read up to {log.decompressed} decompressed bytes only")
         else:
             from triton_doctor.probes.docker_probe import DockerProbe
 

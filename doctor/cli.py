@@ -6,6 +6,8 @@ need them, never at start-up, so ``triton-doctor --help`` stays fast.
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,13 @@ Exit codes:
   3  the doctor could not decide (a check errored or timed out)"""
 
 
+def _write_failed(exc: OSError) -> None:
+    if isinstance(exc, BrokenPipeError):
+        _quiet_broken_pipe()
+        _fail_usage("cannot write the report: the reader of standard output went away")
+    _fail_usage(f"cannot write the report: {exc}")
+
+
 def _fail_usage(message: str) -> None:
     from triton_doctor.report.safe import printable
     from triton_doctor.tokens import redact
@@ -44,6 +53,24 @@ def _fail_usage(message: str) -> None:
 @click.version_option(__version__, "--version", prog_name="triton-doctor", message="%(prog)s %(version)s")
 def cli() -> None:
     """Find what breaks a Triton Inference Server + vLLM deployment before you deploy it."""
+    from triton_doctor.target import TargetError, validate_environment
+
+    try:
+        validate_environment()
+    except TargetError as exc:
+        _fail_usage(str(exc))
+
+
+def _seconds(_ctx: Any, param: Any, value: float | None) -> float | None:
+    """A click callback: the value must be a positive, finite number of seconds (not -5, not nan)."""
+    from triton_doctor.target import TargetError, positive_seconds
+
+    if value is None:
+        return None
+    try:
+        return positive_seconds(str(value), param.opts[0])
+    except TargetError as exc:
+        raise click.BadParameter(f"{value!r} is not a positive number of seconds") from exc
 
 
 def _target_options(func: Any) -> Any:
@@ -97,6 +124,7 @@ def _target_options(func: Any) -> Any:
             "live_timeout",
             type=float,
             default=900.0,
+            callback=_seconds,
             show_default=True,
             metavar="SECONDS",
             help="Live stage: how long to wait for READY.",
@@ -133,6 +161,8 @@ def _live_options(live_timeout: float, keep: bool, no_gpus: bool, prompt: str, s
         params = json.loads(sampling)
     except json.JSONDecodeError as exc:
         _fail_usage(f"--sampling is not JSON: {exc.msg} at column {exc.colno}")
+    except (ValueError, RecursionError) as exc:  # an over-long integer, deep nesting
+        _fail_usage(f"--sampling is not usable JSON: {str(exc)[:200]}")
     if not isinstance(params, dict):
         _fail_usage('--sampling must be a JSON object, e.g. {"max_tokens": 32}')
     return LiveOptions(timeout_s=live_timeout, keep=keep, gpus=not no_gpus, prompt=prompt, sampling=params)
@@ -161,12 +191,20 @@ def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
             server=target["server"],
             offline=target["offline"],
             image=target["image"],
-            cwd=Path.cwd(),
+            cwd=_cwd(),
         ),
         live=live,
         live_options=options,
         **fields,
     )
+
+
+def _cwd() -> Path:
+    try:
+        return Path.cwd()
+    except OSError as exc:
+        _fail_usage(f"the current directory cannot be read ({exc.strerror}); cd to an existing directory")
+        raise  # unreachable: _fail_usage exits
 
 
 def _run(request: Any) -> None:
@@ -181,7 +219,7 @@ def _run(request: Any) -> None:
     except (TargetError, PolicyError, OutputError, BaselineError) as exc:
         _fail_usage(str(exc))
     except OSError as exc:
-        _fail_usage(f"cannot write the report: {exc}")
+        _write_failed(exc)
     except KeyboardInterrupt:
         click.echo("triton-doctor: interrupted; the doctor's containers were removed", err=True)
         sys.exit(130)
@@ -311,7 +349,7 @@ def logs(source: str, skip: tuple[str, ...], fmt: str, outputs: tuple[str, ...],
     except (TargetError, PolicyError, OutputError) as exc:
         _fail_usage(str(exc))
     except OSError as exc:
-        _fail_usage(f"cannot write the report: {exc}")
+        _write_failed(exc)
     except KeyboardInterrupt:
         click.echo("triton-doctor: interrupted", err=True)
         sys.exit(130)
@@ -467,9 +505,74 @@ def _explain_catalog(catalog_id: str, checks: Any) -> bool:
     return True
 
 
+class _StdoutClosed(OSError):
+    """Writing to a standard output that was closed; ``str()`` is the message."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands for a standard output that was closed (``>&-``): writing the report to it is an error."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        raise _StdoutClosed("standard output is closed; give --output FILE for the report")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _guard_standard_streams() -> None:
+    """Give closed standard streams (``<&-``, ``>&-``, ``2>&-``) a harmless stand-in.
+
+    Their file descriptors get ``/dev/null`` so that no file the doctor opens later lands on fd 0-2 (and a
+    child process never writes into it). stdin stays ``None`` (``logs -`` says it is closed); stderr is
+    discarded; stdout raises on the first write, so a report meant for it exits 2 and the rest carries on.
+    """
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, mode)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+
+
+def _quiet_broken_pipe() -> None:
+    """After the reader of stdout went away: point stdout at /dev/null so the exit flush cannot fail again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="triton-doctor")
+    _guard_standard_streams()
+    try:
+        cli(prog_name="triton-doctor")
+    except BrokenPipeError:
+        _write_failed(BrokenPipeError())
+    except _StdoutClosed as exc:  # list-checks, explain, --version with stdout closed
+        _fail_usage(str(exc))
+    except SystemExit as done:
+        # A timed-out check may still be running: end the process without waiting for it.
+        from triton_doctor.runner import finish
+
+        finish(done.code if isinstance(done.code, int) else (0 if done.code is None else 2))
+        raise
 
 
 if __name__ == "__main__":

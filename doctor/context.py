@@ -10,6 +10,7 @@ The exception is the parsed ``config.pbtxt``, a protobuf message, which checks t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -131,6 +132,15 @@ def _display(base_display: str, *parts: str) -> str:
     return str(PurePosixPath(base_display, *parts)) if base_display else "/".join(parts)
 
 
+_JSON_TOKEN = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"(?:\s*:)?|[{}\[\]]|\n')
+
+
+def _json_value_error(exc: ValueError) -> str:
+    if "digits" in str(exc):
+        return "a number has more digits than Python's JSON reader accepts (4300); write a real value"
+    return f"not valid JSON: {str(exc)[:200]}"
+
+
 def read_json(path: Path, display: str) -> JsonDoc:
     """Read a JSON document, keeping the decode position and the line of each top-level key."""
     result = fs.read_text(path)
@@ -155,12 +165,15 @@ def read_json(path: Path, display: str) -> JsonDoc:
         return JsonDoc(path=path, display=display, exists=True, error=exc.msg, line=exc.lineno, column=exc.colno)
     except RecursionError:
         return JsonDoc(path=path, display=display, exists=True, error="nested too deeply", line=1, column=1)
+    except ValueError as exc:  # e.g. an integer longer than Python's int max-digits limit (4300)
+        return JsonDoc(path=path, display=display, exists=True, error=_json_value_error(exc), line=None)
     key_lines: dict[str, int] = {}
     if isinstance(data, dict):
-        # Top-level keys: the first occurrence of "key" followed by a colon at nesting depth 1.
+        # Top-level keys: the first occurrence of "key" followed by a colon at nesting depth 1. Every string
+        # is one token (an unrolled pattern: no per-character backtracking state on a 4 MB string).
         depth = 0
         line = 1
-        for match in re.finditer(r'"(?:[^"\\]|\\.)*"\s*:|[{}\[\]]|\n', text):
+        for match in _JSON_TOKEN.finditer(text):
             token = match.group()
             if token == "\n":
                 line += 1
@@ -168,12 +181,10 @@ def read_json(path: Path, display: str) -> JsonDoc:
                 depth += 1
             elif token in "}]":
                 depth -= 1
-            elif depth == 1:
-                try:
-                    key = json.loads(token.rstrip()[:-1].rstrip())
-                except json.JSONDecodeError:
-                    continue
-                key_lines.setdefault(key, line)
+            elif token.endswith(":") and depth == 1:
+                with contextlib.suppress(json.JSONDecodeError):
+                    key_lines.setdefault(json.loads(token.rstrip()[:-1].rstrip()), line)
+            line += token.count("\n") if len(token) > 1 else 0
     return JsonDoc(
         path=path,
         display=display,
@@ -203,8 +214,8 @@ def _nvml_source() -> Callable[[], GpuFacts]:
 
     def recorded() -> GpuFacts:
         try:
-            return GpuFacts.from_json(json.loads(Path(replay).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+            return GpuFacts.from_json(json.loads(fs.read_file_text(Path(replay), 16 * 1024 * 1024)))
+        except (OSError, ValueError, TypeError, KeyError, RecursionError) as exc:
             return GpuFacts(available=False, error_kind="other", error=f"TRITON_DOCTOR_NVML_REPLAY={replay}: {exc}")
 
     return recorded
@@ -328,7 +339,8 @@ class Context:
         positions: dict[tuple[str | int, ...], tuple[int, int]] = {}
         if read.text is not None:
             parsed = parse_config(read.text)
-            positions = field_positions(read.text)
+            if parsed.message is not None:  # positions only point at fields of a config that parses
+                positions = field_positions(read.text)
         listing = fs.list_dir(path)
         versions = sorted((d for d in listing.dirs if _VERSION_RE.match(d)), key=int)
         ignored = sorted(

@@ -198,11 +198,7 @@ class Policy:
                 return self.reasons.get(selector, f"--skip {selector}")
         return None
 
-    def select(self, checks: Mapping[str, type[Check]], *, live: bool = False) -> list[type[Check]]:
-        """The checks to run or report: the profile refined by ``only``, skipped ones included, prerequisites added.
-
-        Checks in :meth:`skipped` are part of the list; the runner reports them as ``skip`` with the reason.
-        """
+    def _chosen(self, checks: Mapping[str, type[Check]], *, live: bool) -> dict[str, type[Check]]:
         profile = "full" if live else self.profile
         catalog = catalog_ids()
         only_checks = [s for s in self.only if _base(s) not in catalog]
@@ -216,6 +212,18 @@ class Policy:
             if not named_id and not in_profile(check, profile, checks):
                 continue
             chosen[check.id] = check
+        return chosen
+
+    def asked(self, checks: Mapping[str, type[Check]], *, live: bool = False) -> list[type[Check]]:
+        """The checks the profile and ``only`` ask for that no skip removes (prerequisites not counted)."""
+        return [c for c in self._chosen(checks, live=live).values() if self._skips_check(c) is None]
+
+    def select(self, checks: Mapping[str, type[Check]], *, live: bool = False) -> list[type[Check]]:
+        """The checks to run or report: the profile refined by ``only``, skipped ones included, prerequisites added.
+
+        Checks in :meth:`skipped` are part of the list; the runner reports them as ``skip`` with the reason.
+        """
+        chosen = self._chosen(checks, live=live)
         # Prerequisites run too (so a dependent check can tell "skipped because X failed"), unless skipped.
         pending = list(chosen.values())
         while pending:

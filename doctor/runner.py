@@ -4,12 +4,26 @@ Each check runs in a daemon thread so that a hung probe cannot hang the doctor: 
 runner records ``error`` and moves on (the thread is abandoned; it holds no lock the others need except the
 facts it was computing). A check whose prerequisite did not pass (``pass`` or ``warn``) is skipped with the
 reason, without running.
+
+Why threads and not subprocesses: a Python thread cannot be killed, but what a check could block on is
+bounded elsewhere (every file goes through the bounded reader, which refuses FIFOs and devices and reads at
+most its cap; every network and Docker call has its timeouts), so a timed-out check is one that is slow, not
+one that holds the process. Its consequences are cut off in two places: its result is already ``error``
+(whatever it computes later is discarded), and :func:`finish` ends the process with ``os._exit`` once the
+report is written if an abandoned thread is still alive, so neither a daemon thread nor a non-daemon thread
+it started (a thread pool, say) can delay the exit or write after the report. Subprocesses would cost a
+fork and a pickled context per check for no gain in what can be bounded.
+
+A check reports at most :data:`MAX_FINDINGS` findings (the most severe first, in their order); the summary
+says how many more there were, so a config.pbtxt with 70,000 inputs cannot flood the report.
 """
 
 from __future__ import annotations
 
 import graphlib
 import heapq
+import os
+import sys
 import threading
 import time
 import traceback
@@ -18,9 +32,37 @@ from dataclasses import dataclass, field
 
 from triton_doctor.check import Check
 from triton_doctor.context import Context
-from triton_doctor.results import Category, CheckResult, Outcome, Status
+from triton_doctor.results import Category, CheckResult, Outcome, Severity, Status
 
-__all__ = ["RunOptions", "order_checks", "run_checks"]
+__all__ = ["RunOptions", "abandoned", "finish", "order_checks", "run_checks"]
+
+#: Findings kept per check; the rest are counted in the summary.
+MAX_FINDINGS = 100
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+#: Threads of checks that timed out (still running when the runner gave up on them).
+_ABANDONED: list[threading.Thread] = []
+
+
+def abandoned() -> tuple[str, ...]:
+    """Names of timed-out check threads that are still running."""
+    return tuple(t.name for t in _ABANDONED if t.is_alive())
+
+
+def finish(code: int) -> None:
+    """Flush the standard streams and, if a timed-out check is still running, end the process now.
+
+    Returns (so the caller exits the usual way) when nothing was abandoned.
+    """
+    if not abandoned():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +119,7 @@ def _execute(check: type[Check], ctx: Context, timeout: float) -> tuple[Outcome 
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
+        _ABANDONED.append(thread)
         return None, f"timed out after {timeout:g} s", None
     if "error" in box:
         return None, str(box["error"]), str(box["traceback"])
@@ -84,6 +127,17 @@ def _execute(check: type[Check], ctx: Context, timeout: float) -> tuple[Outcome 
     if not isinstance(outcome, Outcome):
         return None, f"returned {type(outcome).__name__}, not an Outcome", None
     return outcome, None, None
+
+
+def _cap_findings(outcome: Outcome) -> Outcome:
+    """At most :data:`MAX_FINDINGS` findings, the most severe kept (so the status does not change)."""
+    if len(outcome.findings) <= MAX_FINDINGS:
+        return outcome
+    ranked = sorted(range(len(outcome.findings)), key=lambda i: _RANK.get(outcome.findings[i].severity, 3))
+    kept = tuple(outcome.findings[i] for i in sorted(ranked[:MAX_FINDINGS]))
+    more = len(outcome.findings) - MAX_FINDINGS
+    summary = f"{outcome.summary} ({more} more findings not shown)".strip()
+    return Outcome(summary=summary, findings=kept, skip_reason=outcome.skip_reason)
 
 
 def run_checks(
@@ -117,6 +171,8 @@ def run_checks(
             outcome = Outcome(skip_reason="needs the network; --offline given")
         else:
             outcome, error, trace = _execute(check, ctx, check.timeout_s * options.timeout_scale)
+            if outcome is not None:
+                outcome = _cap_findings(outcome)
         duration = int((time.monotonic() - start) * 1000)
         if outcome is None:
             result = CheckResult(

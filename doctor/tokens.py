@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from triton_doctor.probes.fs import FileReadError, read_file_text
 from triton_doctor.target import Target, host_path
 
 __all__ = [
@@ -73,8 +74,8 @@ def token_file() -> Path:
 
 def _read_token_file(path: Path) -> str | None:
     try:
-        value = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        value = read_file_text(path, 64 * 1024).strip()
+    except FileReadError:
         return None
     return value or None
 
@@ -93,8 +94,8 @@ def host_token() -> HostToken:
 def _env_file_values(path: str) -> dict[str, str]:
     values: dict[str, str] = {}
     try:
-        lines = host_path(path).read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_file_text(host_path(path), 1024 * 1024, gzip=True).splitlines()
+    except FileReadError:
         return values
     for raw in lines:
         line = raw.strip()

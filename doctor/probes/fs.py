@@ -1,15 +1,187 @@
-"""Filesystem probe: the only code that reads the user's files. Failures become values, never exceptions."""
+"""Filesystem probe: the only code that reads the user's files. Failures become values, never exceptions.
+
+Every file the doctor reads goes through one bounded reader, :func:`read_file_bytes`:
+
+* it refuses anything that is not a regular file (a FIFO, a device such as ``/dev/zero``, a socket, a
+  directory) with a clear message: the path is checked with ``stat`` and then opened ``O_NONBLOCK`` and
+  checked again with ``fstat``, so a FIFO never blocks the doctor;
+* it reads at most ``cap + 1`` bytes and never trusts ``st_size`` (``/proc`` files and devices report 0);
+* with ``gzip=True`` a gzip file (by its magic bytes) is decompressed transparently, the decompressed size
+  capped the same way;
+* :func:`decode_text` picks the encoding by byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE; UTF-16
+  without a BOM is recognised by its NUL bytes), so a ``run.ps1`` saved by Windows PowerShell reads as text.
+
+:func:`open_log_stream` is the streaming variant for logs of any size: it yields UTF-8 bytes whatever the
+log's encoding or compression.
+"""
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import io
 import os
+import stat
+import sys
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["Listing", "TextRead", "list_dir", "read_text"]
+__all__ = [
+    "FileReadError",
+    "Listing",
+    "LogStream",
+    "TextRead",
+    "decode_text",
+    "list_dir",
+    "open_log_stream",
+    "read_file_bytes",
+    "read_file_text",
+    "read_text",
+]
 
 #: config.pbtxt and model.json are small; anything larger is not what the user meant to point us at.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
+
+#: Never block on a FIFO, never become the controlling terminal, never leak to children, never translate
+#: line ends (Windows); the flags a platform lacks are left out.
+OPEN_FLAGS: int = 0
+for _flag in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
+    OPEN_FLAGS |= int(getattr(os, _flag, 0))
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+class FileReadError(ValueError):
+    """A file could not be read; ``str()`` says why (without the path, which the caller names)."""
+
+    def __init__(self, reason: str, *, missing: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in words (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe), not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    return "is not a regular file"
+
+
+def _human(size: int) -> str:
+    return f"{size // (1024 * 1024)} MiB" if size >= 1024 * 1024 else f"{size // 1024} KiB"
+
+
+def _open_regular(path: Path) -> int:
+    """Open ``path`` for reading if (and only if) it is a regular file; never blocks on a FIFO."""
+    try:
+        kind = _kind(os.stat(path).st_mode)
+        if kind is not None:
+            raise FileReadError(kind)
+        fd = os.open(path, os.O_RDONLY | OPEN_FLAGS)
+    except FileNotFoundError as exc:
+        raise FileReadError("does not exist", missing=True) from exc
+    except NotADirectoryError as exc:
+        raise FileReadError("does not exist (a parent is not a directory)", missing=True) from exc
+    except OSError as exc:
+        raise FileReadError(f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        kind = _kind(os.fstat(fd).st_mode)  # it may have changed between stat and open
+    except OSError as exc:
+        os.close(fd)
+        raise FileReadError(f"cannot read: {exc.strerror or exc}") from exc
+    if kind is not None:
+        os.close(fd)
+        raise FileReadError(kind)
+    return fd
+
+
+def _read_fd(fd: int, cap: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while total <= cap:
+        block = os.read(fd, min(1024 * 1024, cap + 1 - total))
+        if not block:
+            break
+        chunks.append(block)
+        total += len(block)
+    return b"".join(chunks)
+
+
+def read_file_bytes(path: Path, cap: int = MAX_TEXT_BYTES, *, gzip: bool = False) -> bytes:
+    """Read a regular file of at most ``cap`` bytes (decompressed, for gzip); raise :class:`FileReadError`."""
+    fd = _open_regular(path)
+    try:
+        data = _read_fd(fd, cap)
+    except OSError as exc:
+        raise FileReadError(f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if len(data) > cap:
+        raise FileReadError(f"is larger than {_human(cap)}; that is not a file the doctor should read")
+    if gzip and data.startswith(_GZIP_MAGIC):
+        inflate = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
+        try:
+            data = inflate.decompress(data, cap + 1)
+        except zlib.error as exc:
+            raise FileReadError(f"is not a valid gzip file: {exc}") from exc
+        if len(data) > cap:
+            raise FileReadError(f"decompresses to more than {_human(cap)}; that is not a file the doctor should read")
+    return data
+
+
+def _sniff_encoding(data: bytes) -> tuple[str, int]:
+    """``(codec, BOM length)``: by byte-order mark, else UTF-16 recognised by NULs, else UTF-8."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec, len(bom)
+    head = data[:512]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        if head[1::2].count(0) * 2 >= len(head) // 2 and head[0::2].count(0) == 0:
+            return "utf-16-le", 0
+        if head[0::2].count(0) * 2 >= len(head) // 2 and head[1::2].count(0) == 0:
+            return "utf-16-be", 0
+    return "utf-8", 0
+
+
+def decode_text(data: bytes, *, utf8_only: bool = False) -> str:
+    """Decode text by its byte-order mark (UTF-8 without one); raise :class:`FileReadError` if it does not decode.
+
+    ``utf8_only``: UTF-16/32 is an error that says so (for files that Triton or vLLM read as UTF-8, where
+    decoding them here would report a file as fine that the server rejects).
+    """
+    codec, skip = _sniff_encoding(data)
+    if utf8_only and codec != "utf-8":
+        name = codec.upper().removesuffix("-LE").removesuffix("-BE")
+        raise FileReadError(f"is {name} text; Triton and vLLM read it as UTF-8: save it as UTF-8")
+    try:
+        return data[skip:].decode(codec)
+    except UnicodeDecodeError as exc:
+        bad = data[skip + exc.start : skip + exc.start + 1]
+        name = "UTF-8" if codec == "utf-8" else codec.upper()
+        raise FileReadError(f"not {name} text (byte {skip + exc.start}: {bad!r}); save it as UTF-8") from exc
+
+
+def read_file_text(path: Path, cap: int = MAX_TEXT_BYTES, *, gzip: bool = False) -> str:
+    """:func:`read_file_bytes` then :func:`decode_text`; raise :class:`FileReadError`."""
+    return decode_text(read_file_bytes(path, cap, gzip=gzip))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,25 +205,142 @@ class Listing:
     error: str | None = None
 
 
-def read_text(path: Path) -> TextRead:
-    """Read a UTF-8 text file (BOM tolerated)."""
+def read_text(path: Path, cap: int = MAX_TEXT_BYTES) -> TextRead:
+    """Read a repository file (UTF-8, BOM tolerated) through the bounded reader; failures come back as values."""
     try:
-        size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            return TextRead(None, error=f"file is {size} bytes; more than {MAX_TEXT_BYTES} is not a config file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return TextRead(None, missing=True)
-    except IsADirectoryError:
-        return TextRead(None, error="is a directory, not a file")
-    except NotADirectoryError:
-        return TextRead(None, missing=True)
+        return TextRead(decode_text(read_file_bytes(path, cap), utf8_only=True))
+    except FileReadError as exc:
+        return TextRead(None, missing=exc.missing, error=None if exc.missing else exc.reason)
+
+
+#: A gzipped log stops being read after this many decompressed bytes (a decompression bomb ends there).
+MAX_LOG_DECOMPRESSED = 4 * 1024 * 1024 * 1024
+
+
+class _Decoded(io.RawIOBase):
+    """Bytes of ``read`` (after ``pending``), re-encoded from ``codec`` to UTF-8 (passed through for UTF-8)."""
+
+    def __init__(self, pending: bytes, read: Callable[[int], bytes], codec: str) -> None:
+        super().__init__()
+        self._read = read
+        self._decoder = None if codec == "utf-8" else codecs.getincrementaldecoder(codec)("replace")
+        self._out = b""
+        self._eof = False
+        self._feed(pending)
+
+    def _feed(self, block: bytes) -> None:
+        if self._decoder is None:
+            self._out += block
+        else:
+            self._out += self._decoder.decode(block, final=not block).encode("utf-8")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._out and not self._eof:
+            block = self._read(1024 * 1024)
+            self._eof = not block
+            self._feed(block)
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
+class LogStream:
+    """A log opened for :func:`triton_doctor.logs.scan`: ``stream`` yields UTF-8 bytes; close it after."""
+
+    def __init__(self, source: BinaryIO, owned: bool) -> None:
+        self._source = source
+        self._owned = owned
+        self._gzip: gzip.GzipFile | None = None
+        #: "gzip" when the log was compressed; the detected text encoding.
+        self.compression: str | None = None
+        self.encoding = "utf-8"
+        self.decompressed = 0
+        #: True when a gzipped log was cut at MAX_LOG_DECOMPRESSED.
+        self.cut = False
+        read: Callable[[int], bytes] = source.read
+        head = _read_exactly(read, 2)
+        if head == _GZIP_MAGIC:
+            self.compression = "gzip"
+            self._gzip = gzip.GzipFile(fileobj=_Joined(head, read), mode="rb")
+            read = self._read_gzip
+            head = b""
+        head += _read_exactly(read, 512 - len(head))
+        codec, skip = _sniff_encoding(head)
+        self.encoding = codec
+        self.stream: BinaryIO = io.BufferedReader(_Decoded(head[skip:], read, codec), 1024 * 1024)
+
+    def _read_gzip(self, size: int) -> bytes:
+        assert self._gzip is not None
+        if self.decompressed >= MAX_LOG_DECOMPRESSED:
+            self.cut = True
+            return b""
+        try:
+            block = self._gzip.read(min(size, MAX_LOG_DECOMPRESSED - self.decompressed))
+        except (OSError, EOFError, zlib.error):  # a truncated or corrupt gzip: scan what was there
+            return b""
+        self.decompressed += len(block)
+        return block
+
+    def close(self) -> None:
+        if self._owned:
+            self._source.close()
+
+    def __enter__(self) -> LogStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Joined(io.RawIOBase):
+    """``head`` then the rest of ``read`` (to give gzip back the bytes that were peeked)."""
+
+    def __init__(self, head: bytes, read: Callable[[int], bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._read = read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._head[: len(buffer)] if self._head else self._read(len(buffer))
+        self._head = self._head[len(data) :] if self._head else b""
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes:
+    """Up to ``size`` bytes (fewer only at the end of the stream)."""
+    data = b""
+    while len(data) < size:
+        block = read(size - len(data))
+        if not block:
+            break
+        data += block
+    return data
+
+
+def open_log_stream(path: Path | None) -> LogStream:
+    """Open a log file (a regular file only) or, for ``None``, standard input; raise :class:`FileReadError`."""
+    if path is None:
+        if sys.stdin is None or sys.stdin.closed:
+            raise FileReadError("standard input is closed")
+        try:
+            return LogStream(sys.stdin.buffer, owned=False)
+        except (OSError, ValueError) as exc:
+            raise FileReadError(f"cannot read standard input: {exc}") from exc
+    fd = _open_regular(path)
+    handle = os.fdopen(fd, "rb", buffering=0)
+    try:
+        return LogStream(handle, owned=True)
     except OSError as exc:
-        return TextRead(None, error=f"cannot read: {exc.strerror or exc}")
-    try:
-        return TextRead(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        return TextRead(None, error=f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})")
+        handle.close()
+        raise FileReadError(f"cannot read: {exc.strerror or exc}") from exc
 
 
 def list_dir(path: Path) -> Listing:

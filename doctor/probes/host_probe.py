@@ -8,6 +8,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from triton_doctor.probes.fs import FileReadError, read_file_bytes
+
 __all__ = ["DiskFacts", "MemoryFacts", "PortFacts", "disk", "memory", "port", "shm_bytes", "wsl"]
 
 
@@ -79,8 +81,8 @@ def shm_bytes() -> int | None:
 def wsl() -> bool:
     """Running inside WSL."""
     try:
-        return "microsoft" in Path("/proc/version").read_text(encoding="utf-8", errors="replace").lower()
-    except OSError:
+        return "microsoft" in read_file_bytes(Path("/proc/version"), 64 * 1024).decode("utf-8", "replace").lower()
+    except FileReadError:
         return False
 
 

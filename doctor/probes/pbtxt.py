@@ -13,13 +13,24 @@ protobuf's) and maps field paths such as ``("input", 1, "data_type")`` to ``(lin
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import re
 import sys
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-__all__ = ["ParsedConfig", "field_positions", "model_config_module", "parse_config"]
+__all__ = [
+    "MAX_NESTING",
+    "ParsedConfig",
+    "SyntaxProblem",
+    "field_positions",
+    "model_config_module",
+    "nesting_overflow",
+    "parse_config",
+]
 
 _MODULE = "tritonclient.grpc.model_config_pb2"
 
@@ -47,27 +58,93 @@ def model_config_module() -> ModuleType:
     raise ModuleNotFoundError(f"{_MODULE} not found in tritonclient")
 
 
+#: Deepest ``{``/``<``/``[`` nesting read. Triton's parser (C++ ``TextFormat::Parser``) sets no practical limit
+#: of its own (``INT_MAX``) and overflows its stack near 10,000 levels; protobuf's binary parser stops at its
+#: default recursion limit of 100, which is used here. ``inference.ModelConfig`` itself is 6 levels deep, so
+#: nothing deeper than 100 can be a valid config; the scan stops there and the parse reports it.
+MAX_NESTING = 100
+#: Errors reported per file (see :func:`parse_config`).
+MAX_ERRORS = 5
+#: Files above this size get only their first error (each further error is one more full parse).
+_MULTI_ERROR_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxProblem:
+    """One error: protobuf's message (without the quoted line), its position, a "did you mean" if any."""
+
+    error: str
+    line: int | None
+    column: int | None
+    suggestion: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedConfig:
-    """A config.pbtxt: the message (treat as read-only) or the syntax error with its position."""
+    """A config.pbtxt: the message (treat as read-only) or the syntax error with its position.
+
+    ``error``/``line``/``column`` describe the first error; ``problems`` lists every error found (the first
+    included), at most :data:`MAX_ERRORS`.
+    """
 
     message: Any | None
     error: str | None = None
     line: int | None = None
     column: int | None = None
+    problems: tuple[SyntaxProblem, ...] = ()
+    suggestion: str | None = None
 
 
 _ERR_POS = re.compile(r"^(\d+):(\d+)\s*:\s*(.*)$", re.DOTALL)
+#: protobuf prefixes some messages with the whole offending line in quotes: ``'<line>': <message>``.
+_QUOTED_LINE = re.compile(r"^'.*?':\s(?=[A-Z])", re.DOTALL)
+_NO_FIELD = re.compile(r'Message type "([\w.]+)" has no field named "([^"]*)"')
+_NO_VALUE = re.compile(r'Enum type "([\w.]+)" has no value named (\S+?)\.?$')
 
 
-def parse_config(text: str) -> ParsedConfig:
-    """Parse config.pbtxt text; syntax errors come back with protobuf's line and column."""
+_BAD_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\[^abfnrtv\\'\"?0-7xuU]")
+
+
+def _suggest(error: str) -> str | None:
+    """ "did you mean" for an unknown field (from the message's descriptor) or enum value."""
+    import difflib
+
+    from google.protobuf import descriptor_pool
+
+    model_config_module()
+    pool = descriptor_pool.Default()
+    try:
+        match = _NO_FIELD.search(error)
+        if match:
+            names = [f.name for f in pool.FindMessageTypeByName(match.group(1)).fields]
+            close = difflib.get_close_matches(match.group(2)[:200], names, n=1, cutoff=0.6)
+            return close[0] if close else None
+        match = _NO_VALUE.search(error)
+        if match:
+            names = list(pool.FindEnumTypeByName(match.group(1)).values_by_name)
+            close = difflib.get_close_matches(match.group(2)[:200], names, n=1, cutoff=0.6)
+            return close[0] if close else None
+    except KeyError:
+        return None
+    return None
+
+
+def _parse_once(text: str) -> tuple[Any | None, SyntaxProblem | None]:
     from google.protobuf import text_format
 
-    module = model_config_module()
-    message = module.ModelConfig()
+    message = model_config_module().ModelConfig()
     try:
-        text_format.Parse(text, message)
+        with warnings.catch_warnings():
+            # protobuf's Python parser only warns about an invalid escape such as "\_"; Triton's C++ parser
+            # rejects it ("Invalid escape sequence in string literal"), so it is an error here too.
+            warnings.simplefilter("error", DeprecationWarning)
+            text_format.Parse(text, message)
+    except DeprecationWarning:
+        bad = _BAD_ESCAPE.search(text)
+        line = text.count("\n", 0, bad.start()) + 1 if bad else None
+        column = bad.start() - text.rfind("\n", 0, bad.start()) if bad else None
+        shown = bad.group()[-2:] if bad else "\\"
+        return None, SyntaxProblem(f"invalid escape sequence {shown!r} in a string", line, column)
     except text_format.ParseError as exc:
         line = exc.GetLine() if hasattr(exc, "GetLine") else None
         column = exc.GetColumn() if hasattr(exc, "GetColumn") else None
@@ -75,19 +152,97 @@ def parse_config(text: str) -> ParsedConfig:
         match = _ERR_POS.match(detail)
         if match:
             line, column, detail = int(match.group(1)), int(match.group(2)), match.group(3)
-        return ParsedConfig(None, detail.strip(), line, column)
-    except (ValueError, TypeError, UnicodeError, RecursionError) as exc:  # e.g. deep nesting, bad escapes
-        return ParsedConfig(None, f"{type(exc).__name__}: {exc}", 1, 1)
-    return ParsedConfig(message)
+        detail = _QUOTED_LINE.sub("", detail.strip(), count=1)
+        return None, SyntaxProblem(detail, line, column, _suggest(detail))
+    except (ValueError, TypeError, UnicodeError, RecursionError) as exc:  # e.g. bad escapes
+        return None, SyntaxProblem(f"{type(exc).__name__}: {exc}", 1, 1)
+    return message, None
+
+
+def _balanced(line: str) -> bool:
+    return all(line.count(a) == line.count(b) for a, b in ("{}", "[]", "<>"))
+
+
+def parse_config(text: str) -> ParsedConfig:
+    """Parse config.pbtxt text; syntax errors come back with protobuf's line and column.
+
+    protobuf stops at the first error. To report more than one, the line of each error is blanked (replaced
+    by nothing, so the other lines keep their numbers) and the text parsed again, up to :data:`MAX_ERRORS`
+    errors, but only while the blanked line opens and closes as many braces as it closes (so blanking it
+    cannot shift the structure and invent errors), and only for files under 256 KiB. A file nested deeper
+    than :data:`MAX_NESTING` is reported without being handed to protobuf.
+    """
+    deep = nesting_overflow(text)
+    if deep is not None:
+        line, column = deep
+        too_deep = SyntaxProblem(
+            f"nested more than {MAX_NESTING} levels deep; a ModelConfig is at most 6 levels deep", line, column
+        )
+        return ParsedConfig(None, too_deep.error, line, column, (too_deep,))
+    message, first = _parse_once(text)
+    if first is None:
+        return ParsedConfig(message)
+    problems = [first]
+    if len(text) <= _MULTI_ERROR_BYTES:
+        lines = text.split("\n")
+        problem: SyntaxProblem | None = first
+        while problem is not None and len(problems) < MAX_ERRORS:
+            if problem.line is None or not 0 < problem.line <= len(lines) or not _balanced(lines[problem.line - 1]):
+                break
+            lines[problem.line - 1] = ""
+            _message, problem = _parse_once("\n".join(lines))
+            if problem is not None:
+                if any(p.line == problem.line for p in problems):
+                    break
+                problems.append(problem)
+    return ParsedConfig(None, first.error, first.line, first.column, tuple(problems), first.suggestion)
 
 
 _TOKEN = re.compile(
-    r"""(?P<ws>\s+)|(?P<comment>\#[^\n]*)|(?P<string>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)"""
+    r"""(?P<ws>\s+)|(?P<comment>\#[^\n]*)|(?P<string>"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?)"""
     r"""|(?P<ident>[A-Za-z_][A-Za-z0-9_.]*)|(?P<number>[-+]?[0-9][0-9A-Za-z_.+-]*)|(?P<punct>.)""",
     re.DOTALL,
 )
 
 Path_ = tuple[str | int, ...]
+_Token = tuple[str, str, int, int]
+
+
+def _tokens(text: str) -> Iterator[_Token]:
+    """``(kind, value, line, column)`` of each token but whitespace and comments, lazily."""
+    line, line_start = 1, 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "punct"
+        value = match.group()
+        if kind not in {"ws", "comment"}:
+            yield kind, value, line, match.start() - line_start + 1
+        if kind in {"ws", "comment", "string"}:
+            newlines = value.count("\n")
+            if newlines:
+                line += newlines
+                line_start = match.start() + value.rindex("\n") + 1
+
+
+_BRACKETS = re.compile(r"""[{}<>\[\]]|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?|\#[^\n]*""")
+
+
+def nesting_overflow(text: str) -> tuple[int, int] | None:
+    """Where the text first nests deeper than :data:`MAX_NESTING` (``line, column``), or None.
+
+    Only brackets, strings and comments are matched (strings and comments may hold brackets), which keeps
+    this pass cheap next to the full tokenizer.
+    """
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        value = match.group()
+        if value in {"{", "<", "["}:
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, match.start()) + 1
+                return line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        elif value in {"}", ">", "]"}:
+            depth = max(0, depth - 1)
+    return None
 
 
 def field_positions(text: str) -> dict[Path_, tuple[int, int]]:
@@ -95,34 +250,32 @@ def field_positions(text: str) -> dict[Path_, tuple[int, int]]:
 
     Repeated message fields get an index: ``input [ {..}, {..} ]`` and ``input {..} input {..}`` both give
     ``("input", 0)``, ``("input", 1)``; their fields are ``("input", 1, "name")``.
-    """
-    tokens: list[tuple[str, str, int, int]] = []
-    line, line_start = 1, 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        value = match.group()
-        if kind not in {"ws", "comment"}:
-            tokens.append((kind, value, line, match.start() - line_start + 1))
-        newlines = value.count("\n")
-        if newlines:
-            line += newlines
-            line_start = match.start() + value.rindex("\n") + 1
 
+    One pass over the tokens in constant extra memory per token; paths deeper than :data:`MAX_NESTING`
+    are not recorded (the scan stops there), so time and memory stay linear in the text's size.
+    """
     positions: dict[Path_, tuple[int, int]] = {}
     # Each frame: (path prefix of the message we are in, counters of repeated fields seen in it)
     stack: list[tuple[Path_, dict[str, int]]] = [((), {})]
-    # For "key [ {...}, {...} ]": (path of the list field, next index) while inside the brackets
+    # For "key [ {...}, {...} ]": (path of the list field, name, stack depth) while inside the brackets
     lists: list[tuple[Path_, str, int]] = []
-    i = 0
-    while i < len(tokens):
-        kind, value, ln, col = tokens[i]
-        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+    stream = _tokens(text)
+    window: list[_Token] = list(itertools.islice(stream, 3))
+    end: _Token = ("end", "", 0, 0)
+
+    def advance(count: int) -> None:
+        del window[:count]
+        window.extend(itertools.islice(stream, 3 - len(window)))
+
+    while window:
+        kind, value, ln, col = window[0]
+        nxt = (window[1] if len(window) > 1 else end)[1]
         prefix, counters = stack[-1]
+        if len(stack) > MAX_NESTING or len(lists) > MAX_NESTING:
+            break
         if kind == "ident" and nxt in {":", "{", "<", "["}:
-            j = i + 1
-            if nxt == ":":
-                j += 1
-            opener = tokens[j][1] if j < len(tokens) else ""
+            j = 2 if nxt == ":" else 1
+            opener = (window[j] if len(window) > j else end)[1]
             path = (*prefix, value)
             positions.setdefault(path, (ln, col))
             if opener in {"{", "<"}:
@@ -130,13 +283,13 @@ def field_positions(text: str) -> dict[Path_, tuple[int, int]]:
                 counters[value] = index + 1
                 positions.setdefault((*path, index), (ln, col))
                 stack.append(((*path, index), {}))
-                i = j + 1
+                advance(j + 1)
                 continue
             if opener == "[":
                 lists.append((path, value, len(stack)))
-                i = j + 1
+                advance(j + 1)
                 continue
-            i = j if nxt == ":" else i + 1
+            advance(j if nxt == ":" else 1)
             continue
         if value in {"{", "<"} and lists and lists[-1][2] == len(stack):
             path, name, _depth = lists[-1]
@@ -148,5 +301,5 @@ def field_positions(text: str) -> dict[Path_, tuple[int, int]]:
             stack.pop()
         elif value == "]" and lists and lists[-1][2] == len(stack):
             lists.pop()
-        i += 1
+        advance(1)
     return positions
