@@ -44,10 +44,18 @@ class LiveServer(Check):
     }
 
     def run(self, ctx: Context) -> Outcome:
-        if not ctx.target.server_url and not ctx.docker().reachable:
-            return Outcome(skip_reason="needs the Docker daemon (or --server URL)")
-        out = ctx.live_outcome()
         f = FindingFactory(self.id)
+        if not ctx.target.server_url:
+            docker = ctx.docker()
+            if not docker.reachable:
+                # Asked to bring the deployment up and unable to: a failure, never a quiet skip (exit 0).
+                f.error(
+                    "no-docker",
+                    f"the bring-up needs the Docker daemon, which does not answer ({docker.error})",
+                    remedy="start Docker (or set DOCKER_HOST), or check a running server with --server URL",
+                )
+                return f.outcome("no Docker daemon: nothing was started")
+        out = ctx.live_outcome()
         for note in out.notes:
             level, _, text = note.partition(": ")
             if level == "warning":
@@ -71,7 +79,8 @@ class LiveServer(Check):
                 f"{', '.join(out.models)} READY after {out.ready_at - out.started_at:.1f} s{live}",
                 evidence=" ".join(out.command),
             )
-            return f.outcome(f"READY in {out.ready_at - out.started_at:.1f} s ({where}, {out.http_url})")
+            shown = where if out.remote else f"{where}, {out.http_url}"
+            return f.outcome(f"READY in {out.ready_at - out.started_at:.1f} s ({shown})")
         diag = out.diagnosis or scan_lines([out.detail])
         from_log = relabel(diagnosis_outcome(diag, where).findings, self.id)
         if out.state == "no-image":

@@ -76,6 +76,15 @@ class ModelSource(Check):
             )
             return
         local = ctx.local_model(value)
+        if local.mount is None and ctx.target.server_url:
+            f.info(
+                "not-mounted",
+                f"{value!r}: the running server's mounts are not known here (--server); its repository index "
+                "says whether the model loaded",
+                model=model.name,
+                location=loc,
+            )
+            return
         if local.mount is None:
             targets = ", ".join(sorted({m.target for m in ctx.target.mounts})) or "none"
             top = "/" + value.strip("/").split("/")[0]

@@ -18,6 +18,7 @@ class MountSources(Check):
     id = "mount-sources"
     title = "Bind-mount sources"
     category = Category.MOUNTS
+    describes_new_container = True
     explanation = (
         'docker run refuses a bind mount whose source does not exist (\'invalid mount config for type "bind": '
         "bind source path does not exist'). --mount needs an absolute path (a relative one is an error, ~ is not "

@@ -92,6 +92,13 @@ def _target_options(func: Any) -> Any:
             metavar="SECONDS",
             help="Live stage: how long to wait for READY.",
         ),
+        click.option(
+            "--grpc",
+            "grpc_url",
+            metavar="HOST:PORT",
+            help="--server: the server's gRPC endpoint for the gRPC generation "
+            "(default: the HTTP host with port 8001 when HTTP is 8000).",
+        ),
         click.option("--keep", is_flag=True, help="Live stage: leave a healthy container running."),
         click.option(
             "--no-gpus", is_flag=True, help="Live stage: start the container without --gpus (CPU-only images)."
@@ -115,7 +122,9 @@ def _target_options(func: Any) -> Any:
     return func
 
 
-def _live_options(live_timeout: float, keep: bool, no_gpus: bool, prompt: str, sampling: str) -> Any:
+def _live_options(
+    live_timeout: float, keep: bool, no_gpus: bool, prompt: str, sampling: str, grpc_url: str | None = None
+) -> Any:
     import json
 
     from triton_doctor.live import LiveOptions
@@ -126,7 +135,10 @@ def _live_options(live_timeout: float, keep: bool, no_gpus: bool, prompt: str, s
         _fail_usage(f"--sampling is not JSON: {exc.msg} at column {exc.colno}")
     if not isinstance(params, dict):
         _fail_usage('--sampling must be a JSON object, e.g. {"max_tokens": 32}')
-    return LiveOptions(timeout_s=live_timeout, keep=keep, gpus=not no_gpus, prompt=prompt, sampling=params)
+    grpc = None if grpc_url is None else grpc_url if "://" in grpc_url else f"grpc://{grpc_url}"
+    return LiveOptions(
+        timeout_s=live_timeout, keep=keep, gpus=not no_gpus, prompt=prompt, sampling=params, grpc_url=grpc
+    )
 
 
 def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
@@ -137,7 +149,14 @@ def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
     if target["docker_command"] and target["docker_command_file"]:
         _fail_usage("give --docker-command or --docker-command-file, not both")
     options = (
-        _live_options(target["live_timeout"], target["keep"], target["no_gpus"], target["prompt"], target["sampling"])
+        _live_options(
+            target["live_timeout"],
+            target["keep"],
+            target["no_gpus"],
+            target["prompt"],
+            target["sampling"],
+            target["grpc_url"],
+        )
         if live
         else None
     )
@@ -235,12 +254,37 @@ def check(
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 @_target_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default=None)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit"]),
+    default=None,
+    help="Report format (text goes to stderr; json and junit to stdout or --output).",
+)
 @click.option("--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
-@click.option("-v", "--verbose", is_flag=True)
-def up(fmt: str | None, output: str | None, verbose: bool, **target: Any) -> None:
-    """Bring Triton + vLLM up and wait until every model is READY (no generation)."""
-    _run(_request(target, live=True, only=("live-server",), fmt=fmt, output=output, verbose=verbose))
+@click.option(
+    "--fail-on",
+    type=click.Choice(["warn", "fail"]),
+    default=None,
+    help="Lowest status that makes the exit code 1 (default: fail).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
+def up(fmt: str | None, output: str | None, fail_on: str | None, verbose: bool, **target: Any) -> None:
+    """Bring Triton + vLLM up, wait until every model is READY and make one test generation.
+
+    Without a Docker daemon (and without --server) it exits 1: the bring-up could not be done.
+    """
+    _run(
+        _request(
+            target,
+            live=True,
+            only=("live-server", "live-generate"),
+            fmt=fmt,
+            output=output,
+            fail_on=fail_on,
+            verbose=verbose,
+        )
+    )
 
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)

@@ -264,6 +264,13 @@ class Context:
 
         return self.fact(("live",), compute)
 
+    def live_generations(self) -> Any:
+        """The live outcome after the test generations (made once, when a model is READY)."""
+        out = self.live_outcome()
+        if self._live_session is None:
+            return out
+        return self.fact(("live-generate",), self._live_session.generate)
+
     def fact(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         """Return the cached fact ``key``, computing it once with ``compute``."""
         with self._guard:

@@ -20,7 +20,10 @@ from triton_doctor.check import Check
 from triton_doctor.context import Context
 from triton_doctor.results import Category, CheckResult, Outcome, Status
 
-__all__ = ["RunOptions", "order_checks", "run_checks"]
+__all__ = ["SERVER_SKIP", "RunOptions", "order_checks", "run_checks"]
+
+#: Why a check of the container still to be started does not run with ``--server``.
+SERVER_SKIP = "--server: the server is already running"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,7 +107,9 @@ def run_checks(
         outcome: Outcome | None
         error: str | None = None
         trace: str | None = None
-        if blocked:
+        if ctx.target.server_url and getattr(check, "describes_new_container", False):
+            outcome = Outcome(skip_reason=SERVER_SKIP)
+        elif blocked:
             outcome = Outcome(skip_reason=f"requires {', '.join(blocked)}")
         elif check.network and options.offline:
             outcome = Outcome(skip_reason="needs the network; --offline given")

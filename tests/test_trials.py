@@ -1,0 +1,155 @@
+"""Reproductions from new-user trials (issue 12): each finding true for the user's situation, each remedy fitting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import FIXTURES, all_findings, run_cli
+from tests.tritonfake import fake_triton
+from triton_doctor.context import Context, Probes
+from triton_doctor.probes.docker_probe import DockerFacts, DockerProbe
+from triton_doctor.results import Status
+from triton_doctor.runner import SERVER_SKIP, RunOptions, run_checks
+from triton_doctor.target import Target
+
+HEALTHY_LOCAL = FIXTURES / "repos" / "healthy-local"
+NO_DAEMON = {"DOCKER_HOST": "unix:///nonexistent/triton-doctor-test.sock"}
+
+
+def _statuses(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["check"]: c for c in report["checks"]}
+
+
+# -- up -----------------------------------------------------------------------------------------------------
+
+
+def test_up_help_says_what_up_does() -> None:
+    text = run_cli("up", "--help").stdout
+    assert "no generation" not in text
+    assert "test generation" in text
+    for option in ("--format", "-v, --verbose", "--fail-on", "--output"):
+        line = next(line for line in text.splitlines() if line.strip().startswith(option))
+        assert len(line.split(None, 2)) > 2 or option == "--fail-on", line  # every option has its help text
+    assert "--fail-on [warn|fail]" in text  # the epilog's exit code 1 mentions --fail-on: up has it
+
+
+def test_up_without_docker_daemon_does_not_exit_0() -> None:
+    result = run_cli("up", "--repo", str(HEALTHY_LOCAL / "model_repository"), "--format", "json", env=NO_DAEMON)
+    assert result.exit_code == 1, result.stderr
+    found = {f["id"]: f for f in all_findings(result.json())}
+    assert "live-server[no-docker]" in found
+    assert "--server" in found["live-server[no-docker]"]["remedy"]
+
+
+# -- --server -----------------------------------------------------------------------------------------------
+
+
+GUIDE_COMMAND = (
+    "docker run --gpus all -d --shm-size=1g -p 8000:8000 -p 8001:8001 -p 8002:8002 "
+    "--mount type=bind,source={repo},target=/models --name triton_vllm_server "
+    "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3 tritonserver --model-repository=/models "
+    "--model-control-mode=explicit --load-model=tiny"
+)
+
+
+def _tiny_repo(tmp_path: Path, model: str = "/local_models/tiny-llama") -> Path:
+    repo = tmp_path / "model_repository"
+    (repo / "tiny" / "1").mkdir(parents=True)
+    (repo / "tiny" / "config.pbtxt").write_text(
+        'backend: "vllm"\nmax_batch_size: 0\nmodel_transaction_policy { decoupled: true }\n'
+        "instance_group [ { count: 1, kind: KIND_MODEL } ]\n"
+    )
+    (repo / "tiny" / "1" / "model.json").write_text(json.dumps({"model": model, "max_model_len": 512}))
+    return repo
+
+
+def test_server_mode_judges_the_running_server_not_a_container_to_start(tmp_path: Path) -> None:
+    repo = _tiny_repo(tmp_path)
+    command = GUIDE_COMMAND.format(repo=repo)
+    with fake_triton({"tiny": {"name": "tiny", "backend": "vllm", "max_batch_size": 0}}) as url:
+        result = run_cli("check", "--server", url, "--docker-command", command, "--format", "json", env=NO_DAEMON)
+    report = result.json()
+    checks = _statuses(report)
+    for cid in ("docker-ports", "docker-container-name", "docker-run-options", "docker-gpu-runtime"):
+        assert checks[cid]["status"] == "skip" and checks[cid]["skip_reason"] == SERVER_SKIP, checks[cid]
+    for cid in ("mount-coverage", "mount-daemon-view", "mount-sources"):
+        assert checks[cid]["skip_reason"] == SERVER_SKIP, checks[cid]
+    messages = " ".join(f["message"] for f in all_findings(report))
+    assert "lies under no mount" not in messages
+    assert checks["live-server"]["status"] == "pass"
+    assert checks["live-server"]["summary"].count(url) == 1, checks["live-server"]["summary"]
+    assert checks["live-generate"]["status"] == "pass"
+
+
+def test_verbose_shows_the_generated_text_and_the_generation_time(tmp_path: Path) -> None:
+    repo = _tiny_repo(tmp_path)
+    pieces = [" Paris", " is\tthe [bold]capital[/bold]", "\n"]
+    with fake_triton({"tiny": {"name": "tiny", "backend": "vllm"}}, pieces, delay_s=0.4) as url:
+        result = run_cli("check", "--server", url, "--repo", str(repo), "--only", "live", "-v")
+    text = result.stderr
+    assert '" Paris is\\tthe [bold]capital[/bold]\\n"' in text, text  # escaped, not rendered as markup
+    line = next(line for line in text.splitlines() if line.startswith("[✓] Real generation"))
+    assert int(line.rsplit(" ", 2)[-2]) >= 400, line  # the generation's own duration, not 0 ms
+
+
+def test_live_generate_capped_text() -> None:
+    from triton_doctor.checks.live_generate import SHOWN_CHARS, shown_text
+
+    shown = shown_text("x" * (SHOWN_CHARS + 50))
+    assert shown.endswith("(+50 more)") and shown.count("x") == SHOWN_CHARS
+
+
+# -- GPU runtime --------------------------------------------------------------------------------------------
+
+
+class _RecordedDocker(DockerProbe):
+    """``docker info`` as recorded on another host (the daemon's answer replayed, like NVML replays)."""
+
+    def __init__(self, facts: DockerFacts) -> None:
+        super().__init__()
+        self._facts = facts
+
+    def facts(self) -> DockerFacts:
+        return self._facts
+
+
+def _run_check(check_id: str, target: Target, facts: DockerFacts, **ctx_kw: Any) -> Any:
+    from triton_doctor.registry import load_registry
+
+    ctx = Context(target, probes=Probes(docker=_RecordedDocker(facts)), **ctx_kw)
+    cls = load_registry().checks[check_id]
+    (result,) = [r for r in run_checks([cls], ctx, RunOptions()) if r.check == check_id]
+    return result
+
+
+def test_cdi_counts_as_gpu_runtime(tmp_path: Path) -> None:
+    cdi = tmp_path / "cdi"
+    cdi.mkdir()
+    (cdi / "nvidia.yaml").write_text('cdiVersion: "0.5.0"\nkind: nvidia.com/gpu\ndevices:\n- name: all\n')
+    facts = DockerFacts(
+        host="unix:///var/run/docker.sock", reachable=True, runtimes=("runc",), cdi_spec_dirs=(str(cdi),)
+    )
+    result = _run_check("docker-gpu-runtime", Target(repo=str(tmp_path)), facts)
+    assert result.status is Status.PASS, result
+    assert "CDI" in result.summary
+    bare = DockerFacts(host="unix:///var/run/docker.sock", reachable=True, runtimes=("runc",), cdi_spec_dirs=())
+    result = _run_check("docker-gpu-runtime", Target(repo=str(tmp_path)), bare)
+    if result.status is Status.FAIL:  # a host with the toolkit on PATH passes
+        assert "--no-gpus" in result.findings[0].remedy
+
+
+def test_no_gpus_runs_no_gpu_probe(tmp_path: Path) -> None:
+    from triton_doctor.live import LiveOptions
+
+    bare = DockerFacts(host="unix:///var/run/docker.sock", reachable=True, runtimes=("runc",))
+    ctx_target = Target(repo=str(tmp_path))
+    from triton_doctor.registry import load_registry
+
+    ctx = Context(ctx_target, probes=Probes(docker=_RecordedDocker(bare)), live=True)
+    ctx.live_options = LiveOptions(gpus=False)
+    cls = load_registry().checks["docker-gpu-runtime"]
+    (result,) = [r for r in run_checks([cls], ctx, RunOptions()) if r.check == "docker-gpu-runtime"]
+    assert result.status is Status.PASS, result
+    assert "docker-gpu-runtime[live-skipped]" in {f.id for f in result.findings}
