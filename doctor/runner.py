@@ -20,7 +20,7 @@ from triton_doctor.check import Check
 from triton_doctor.context import Context
 from triton_doctor.results import Category, CheckResult, Outcome, Status
 
-__all__ = ["SERVER_SKIP", "RunOptions", "order_checks", "run_checks"]
+__all__ = ["SERVER_SKIP", "RunOptions", "check_timeout", "order_checks", "run_checks"]
 
 #: Why a check of the container still to be started does not run with ``--server``.
 SERVER_SKIP = "--server: the server is already running"
@@ -61,6 +61,20 @@ def order_checks(checks: Iterable[type[Check]]) -> list[type[Check]]:
             if not waiting[dependent]:
                 heapq.heappush(ready, (stage[by_id[dependent].category], dependent))
     return ordered
+
+
+#: The longest any check may run (the live bring-up's own --timeout is shorter by default).
+MAX_TIMEOUT_S = 3600.0
+#: The longest a plugin's check may run, whatever its ``timeout_s`` says: a plugin cannot hang ``check``.
+PLUGIN_TIMEOUT_S = 300.0
+
+
+def check_timeout(check: type[Check]) -> float:
+    """``check.timeout_s``, capped: built-ins at :data:`MAX_TIMEOUT_S`, plugins at :data:`PLUGIN_TIMEOUT_S`."""
+    raw = getattr(check, "timeout_s", 30.0)
+    wanted = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 0 else 30.0
+    builtin = check.__module__.startswith("triton_doctor.checks.")
+    return min(wanted, MAX_TIMEOUT_S if builtin else PLUGIN_TIMEOUT_S)
 
 
 def _execute(check: type[Check], ctx: Context, timeout: float) -> tuple[Outcome | None, str | None, str | None]:
@@ -114,7 +128,7 @@ def run_checks(
         elif check.network and options.offline:
             outcome = Outcome(skip_reason="needs the network; --offline given")
         else:
-            outcome, error, trace = _execute(check, ctx, check.timeout_s * options.timeout_scale)
+            outcome, error, trace = _execute(check, ctx, check_timeout(check) * options.timeout_scale)
         duration = int((time.monotonic() - start) * 1000)
         if outcome is None:
             result = CheckResult(

@@ -153,3 +153,71 @@ def test_no_gpus_runs_no_gpu_probe(tmp_path: Path) -> None:
     (result,) = [r for r in run_checks([cls], ctx, RunOptions()) if r.check == "docker-gpu-runtime"]
     assert result.status is Status.PASS, result
     assert "docker-gpu-runtime[live-skipped]" in {f.id for f in result.findings}
+
+
+# -- plugins ------------------------------------------------------------------------------------------------
+
+
+def _plugin_dist(root: Path, module_text: str) -> Path:
+    """A real installed distribution (a module and its .dist-info) registering the check ``hang-check``."""
+    (root / "hangplugin.py").write_text(module_text)
+    info = root / "hangplugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hangplugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[triton_doctor.checks]\nhang-check = hangplugin:HangCheck\n")
+    return root
+
+
+def _doctor_subprocess(root: Path, *args: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(root), "TRITON_DOCTOR_PLUGIN_TIMEOUT": "1", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "triton_doctor", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+def test_plugin_hanging_on_import_is_reported_not_loaded(tmp_path: Path) -> None:
+    root = _plugin_dist(tmp_path, "import time\ntime.sleep(3600)\n")
+    for args, code in (
+        (("list-checks",), 0),
+        (("explain", "config-name"), 0),
+        (("check", "--sample", "--only", "repo"), 0),
+    ):
+        proc = _doctor_subprocess(root, *args)
+        assert proc.returncode == code, (args, proc.stderr)
+        assert "hang-check = hangplugin:HangCheck" in proc.stderr or args[0] == "explain", (args, proc.stderr)
+        assert "did not finish in 1 s" in proc.stderr or args[0] == "explain", proc.stderr
+
+
+def test_plugin_timeout_is_capped() -> None:
+    import time
+
+    from triton_doctor.check import Check
+    from triton_doctor.results import Category, Outcome
+    from triton_doctor.runner import PLUGIN_TIMEOUT_S, check_timeout
+
+    class Forever(Check):
+        id = "forever"
+        title = "a plugin check that never ends"
+        category = Category.REPO
+        timeout_s = 1e12
+
+        def run(self, ctx: Context) -> Outcome:
+            time.sleep(3600)
+            return Outcome()
+
+    assert check_timeout(Forever) == PLUGIN_TIMEOUT_S
+    start = time.monotonic()
+    (result,) = run_checks([Forever], Context(Target(repo=".")), RunOptions(timeout_scale=0.002))
+    assert result.status is Status.ERROR and time.monotonic() - start < 5
+    from triton_doctor.registry import load_registry
+
+    assert check_timeout(load_registry().checks["live-server"]) == 3600.0
