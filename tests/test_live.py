@@ -11,8 +11,10 @@ Without a daemon they skip; under TRITON_DOCTOR_REQUIRE_DOCKER=1 they must run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,7 +29,7 @@ import pytest
 
 from fixtures.generate import LOCAL_CONFIG
 from tests.conftest import ROOT, all_findings
-from tests.dockerutil import docker_client
+from tests.dockerutil import docker_client, free_ports
 from triton_doctor.probes.docker_probe import PROBE_LABEL
 
 CONFIG = LOCAL_CONFIG.replace('name: "gemma_local"', 'name: "tiny"')  # the guide's local-model config
@@ -81,12 +83,15 @@ def _repo(tmp: Path, *, config: str = CONFIG, engine: dict[str, Any] | None = No
 
 
 def _guide_command(
-    stack: str, repo: Path, local_models: Path | None, *, port: int = 18000, model_repository: str = "/models"
+    stack: str, repo: Path, local_models: Path | None, *, port: int | None = None, model_repository: str = "/models"
 ) -> str:
-    """The guide's docker run for local models, with the local stack image and without --gpus all."""
+    """The guide's docker run for local models, with the local stack image and without --gpus all; host ports
+    from the OS (``port`` for HTTP when given)."""
     local = f"--mount type=bind,source={local_models},target=/local_models " if local_models else ""
+    http, grpc, metrics = free_ports(3)
+    http = port or http
     return (
-        f"docker run -d --rm -p {port}:8000 -p {port + 1}:8001 -p {port + 2}:8002 "
+        f"docker run -d --rm -p {http}:8000 -p {grpc}:8001 -p {metrics}:8002 "
         f"--env HUGGING_FACE_HUB_TOKEN=$HF_TOKEN --mount type=bind,source={repo},target=/models {local}"
         "--mount type=volume,source=triton_doctor_test_hf_cache,target=/root/.cache/huggingface "
         f"--name triton_vllm_server {stack} tritonserver --model-repository={model_repository} "
@@ -128,11 +133,13 @@ def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, loca
     assert all("chunk" in f["message"] for f in generated)
     kept = _leftovers(client)
     assert len(kept) == 1 and "kept container" in stderr
+    assert kept[0]["Names"] == ["/triton_vllm_server"]  # --keep keeps the command's free --name
+    url = re.search(r"HTTP (http://[0-9.]+:[0-9]+)", stderr)
+    assert url is not None, stderr
+    server = url.group(1)
     try:
         # Remote mode against the kept server, with the user's sampling parameters lacking max_tokens.
-        code, report, _ = _doctor(
-            "check", "--server", "http://127.0.0.1:18000", "--only", "live", "--sampling", '{"temperature": 0}'
-        )
+        code, report, _ = _doctor("check", "--server", server, "--only", "live", "--sampling", '{"temperature": 0}')
         found = {f["id"]: f for f in all_findings(report)}
         assert found["live-generate[output-truncated-16-tokens]"]["catalog_id"] == "output-truncated-16-tokens"
         assert {c["check"]: c["status"] for c in report["checks"]}["live-server"] == "pass"
@@ -140,7 +147,7 @@ def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, loca
         code, report, _ = _doctor(
             "check",
             "--server",
-            "http://127.0.0.1:18000",
+            server,
             "--only",
             "live",
             "--sampling",
@@ -196,9 +203,9 @@ def test_fault_is_diagnosed(
         shutil.rmtree(repo)
     if case == "port-held":
         holder = socket.socket()
-        holder.bind(("0.0.0.0", 18100))
+        holder.bind(("0.0.0.0", 0))
         holder.listen()
-        command_kwargs["port"] = 18100
+        command_kwargs["port"] = holder.getsockname()[1]
     try:
         command = _guide_command(stack, repo, mounts, **command_kwargs)
         code, report, stderr = _doctor(
@@ -214,9 +221,11 @@ def test_fault_is_diagnosed(
     assert _leftovers(client) == []
 
 
-def _spawn_doctor(command: str, *extra: str) -> subprocess.Popen[str]:
-    """Start `check --live --only live-server` on ``command`` in the background."""
-    return subprocess.Popen(
+@contextlib.contextmanager
+def _spawn_doctor(command: str, *extra: str) -> Iterator[subprocess.Popen[str]]:
+    """Start `check --live --only live-server` on ``command`` in the background; always reaped (killed if
+    still running), even when the test fails before it waits for it."""
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -234,6 +243,12 @@ def _spawn_doctor(command: str, *extra: str) -> subprocess.Popen[str]:
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
 
 
 def _wait_for_container(client: Any, predicate: Any, timeout: float = 120) -> Any:
@@ -247,11 +262,11 @@ def _wait_for_container(client: Any, predicate: Any, timeout: float = 120) -> An
 
 
 def test_server_killed_while_loading(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
-    command = _guide_command(stack, _repo(tmp_path), local_models, port=18200)
-    proc = _spawn_doctor(command, "--format", "json")
-    container = _wait_for_container(client, lambda c: b"loading: tiny:1" in c.logs())
-    container.kill()
-    stdout, stderr = proc.communicate(timeout=300)
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    with _spawn_doctor(command, "--format", "json") as proc:
+        container = _wait_for_container(client, lambda c: b"loading: tiny:1" in c.logs())
+        container.kill()
+        stdout, stderr = proc.communicate(timeout=300)
     report = json.loads(stdout)
     findings = [f for f in _live_findings(report) if f["severity"] == "error"]
     assert proc.returncode == 1, stderr
@@ -260,18 +275,18 @@ def test_server_killed_while_loading(client: Any, stack: str, local_models: Path
 
 
 def test_ctrl_c_during_bringup_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
-    command = _guide_command(stack, _repo(tmp_path), local_models, port=18300)
-    proc = _spawn_doctor(command)
-    _wait_for_container(client, lambda c: c.status == "running")
-    proc.send_signal(signal.SIGINT)
-    _stdout, stderr = proc.communicate(timeout=120)
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    with _spawn_doctor(command) as proc:
+        _wait_for_container(client, lambda c: c.status == "running")
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "containers were removed" in stderr
     assert _leftovers(client) == []
 
 
 def test_timeout_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
-    command = _guide_command(stack, _repo(tmp_path), local_models, port=18400)
+    command = _guide_command(stack, _repo(tmp_path), local_models)
     code, report, _ = _doctor("check", "--live", "--only", "live-server", "--timeout", "4", "--docker-command", command)
     findings = [f for f in _live_findings(report) if f["severity"] == "error"]
     assert code == 1 and findings[0]["id"] == "live-server[timeout]"
