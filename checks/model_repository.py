@@ -7,6 +7,7 @@ import difflib
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
 from triton_doctor.results import Category, Location, Outcome
+from triton_doctor.target import unreadable_here
 
 
 class ModelRepository(Check):
@@ -22,6 +23,7 @@ class ModelRepository(Check):
     )
     sub_ids = {
         "missing": "the repository directory does not exist",
+        "windows-elsewhere": "a Windows path that cannot be read from this system",
         "not-dir": "the repository path is a file",
         "unreadable": "the repository cannot be listed",
         "points-at-model": "the path is a model directory, not the repository above it",
@@ -37,13 +39,24 @@ class ModelRepository(Check):
             m.target.rstrip("/") == ctx.target.repo_target.rstrip("/") and m.origin != "default"
             for m in ctx.target.mounts
         )
+        if not repo.exists and unreadable_here(repo.display):
+            f.warning(
+                "windows-elsewhere",
+                f"model repository {repo.display!r} is a Windows path; it cannot be read from this system",
+                location=loc,
+                remedy="run triton-doctor on the Windows host (PowerShell) or inside WSL, or from the project folder "
+                "that holds model_repository/, or pass its copy here: --repo PATH",
+            )
+            return f.outcome(f"{repo.display} cannot be read here")
         if not repo.exists:
+            windows = "\\" in repo.display and "/" not in repo.display
+            make = f'mkdir "{repo.display}\\<model>\\1"' if windows else f"mkdir -p {repo.display}/<model>/1"
             f.error(
                 "missing",
                 f"model repository {repo.display!r} does not exist",
                 location=loc,
                 evidence=f"looked for {repo.path}",
-                remedy=f"create it (mkdir -p {repo.display}/<model>/1) or pass the right path: --repo PATH",
+                remedy=f"create it ({make}) or pass the right path: --repo PATH",
                 catalog_id="bind-source-missing" if mounted else None,
             )
             return f.outcome(f"{repo.display} does not exist")

@@ -35,16 +35,20 @@ class CheckRequest:
     fail_on: str | None = None
     verbose: bool = False
     live: bool = False
-    sample: bool = False
+    #: ``--sample``: False, True or "fixed" (the guide's shapes made right), or "guide" (its files as written).
+    sample: bool | str = False
     timeout_scale: float = 1.0
     #: LiveOptions for --live / up (None: defaults).
     live_options: Any = None
 
 
-def sample_paths() -> tuple[Path, Path]:
-    """The shipped sample: ``(model_repository, local_models)`` in the guide's shape."""
-    root = Path(str(resources.files("triton_doctor").joinpath("data", "sample")))
-    return root / "model_repository", root / "local_models"
+def sample_paths(*, guide: bool = False) -> tuple[Path, Path]:
+    """A shipped sample: ``(model_repository, local_models)``. The default is the guide's two shapes made
+    right; ``guide=True`` is the guide's files exactly as written (``max_batch_size: 256`` included)."""
+    data = resources.files("triton_doctor").joinpath("data")
+    root = Path(str(data.joinpath("sample")))
+    repo = Path(str(data.joinpath("sample_guide"))) / "model_repository" if guide else root / "model_repository"
+    return repo, root / "local_models"
 
 
 def make_console(stream: TextIO) -> Any:
@@ -84,7 +88,7 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     input (the CLI maps both to exit code 2).
     """
     if req.sample:
-        repo, local = sample_paths()
+        repo, local = sample_paths(guide=req.sample == "guide")
         req.target.repo = req.target.repo or str(repo)
         req.target.mounts = (*req.target.mounts, f"{repo}:/models", f"{local}:/local_models")
     target, config = build_target(req.target)

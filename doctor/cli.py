@@ -221,7 +221,13 @@ def _run(request: Any) -> None:
     help="Lowest status that makes the exit code 1 (default: fail).",
 )
 @click.option(
-    "--sample", is_flag=True, help="Check the sample repository shipped with triton-doctor (the guide's two shapes)."
+    "--sample",
+    type=click.Choice(["fixed", "guide"]),
+    is_flag=False,
+    flag_value="fixed",
+    default=None,
+    help="Check a sample repository shipped with triton-doctor: the guide's two shapes made right (--sample), "
+    "or the guide's files exactly as written (--sample guide: its max_batch_size: 256 is found).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
 def check(
@@ -231,7 +237,7 @@ def check(
     fmt: str | None,
     output: str | None,
     fail_on: str | None,
-    sample: bool,
+    sample: str | None,
     verbose: bool,
     **target: Any,
 ) -> None:
@@ -247,7 +253,7 @@ def check(
             output=output,
             fail_on=fail_on,
             verbose=verbose,
-            sample=sample,
+            sample=sample or False,
         )
     )
 

@@ -221,3 +221,112 @@ def test_plugin_timeout_is_capped() -> None:
     from triton_doctor.registry import load_registry
 
     assert check_timeout(load_registry().checks["live-server"]) == 3600.0
+
+
+# -- pasted commands ----------------------------------------------------------------------------------------
+
+PLACEHOLDER_ROOT = "C:\\Users\\<ваше_имя_пользователя>\\triton_project"
+GUIDE_PS = (
+    "docker run --gpus all -d --rm -p 8000:8000 -p 8001:8001 -p 8002:8002 --env HUGGING_FACE_HUB_TOKEN=$env:HF_TOKEN "
+    f'--mount type=bind,source="{PLACEHOLDER_ROOT}\\model_repository",target="/models" '
+    '--mount type=volume,source=triton_hf_cache,target="/root/.cache/huggingface" --name triton_vllm_server '
+    "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3 tritonserver --model-repository=/models "
+    "--model-control-mode=explicit --load-model=gemma"
+)
+
+
+def _guide_project(root: Path) -> Path:
+    """The guide's remote-model project folder: model_repository/gemma with the guide's own files."""
+    from triton_doctor.app import sample_paths
+
+    src = sample_paths(guide=True)[0] / "gemma"
+    model = root / "model_repository" / "gemma"
+    (model / "1").mkdir(parents=True)
+    (model / "config.pbtxt").write_text((src / "config.pbtxt").read_text(encoding="utf-8"), encoding="utf-8")
+    (model / "1" / "model.json").write_text((src / "1" / "model.json").read_text(encoding="utf-8"), encoding="utf-8")
+    return root
+
+
+def test_powershell_command_pasted_verbatim(tmp_path: Path) -> None:
+    project = _guide_project(tmp_path / "triton_project")
+    (project / "run.ps1").write_text(GUIDE_PS, encoding="utf-8")
+    env = {"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz12345678", **NO_DAEMON}
+    result = run_cli("check", "--docker-command-file", "run.ps1", "--offline", "--format", "json", cwd=project, env=env)
+    report = result.json()
+    found = {f["id"]: f for f in all_findings(report)}
+    placeholder = found["mount-sources[placeholder]"]
+    assert "<ваше_имя_пользователя>" in placeholder["message"] and "replace" in placeholder["remedy"]
+    # The folder the command means is checked through its copy here: the guide's files, Hub id and bug seen.
+    checks = _statuses(report)
+    assert checks["model-repository"]["status"] == "pass", checks["model-repository"]
+    assert checks["hf-token"]["status"] != "skip", checks["hf-token"]
+    assert "config-batching[max-batch-size]" in found or any(i.startswith("config-batching[") for i in found)
+    # Without the copy: one warning that the path cannot be read here, never also "does not exist".
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    (empty / "run.ps1").write_text(GUIDE_PS.replace("<ваше_имя_пользователя>", "me"), encoding="utf-8")
+    report = run_cli(
+        "check", "--docker-command-file", "run.ps1", "--only", "repo,mounts", "--format", "json", cwd=empty, env=env
+    ).json()
+    found = {f["id"]: f for f in all_findings(report)}
+    assert "model-repository[missing]" not in found
+    assert found["model-repository[windows-elsewhere]"]["severity"] == "warning"
+    assert "mkdir -p C:" not in json.dumps(report)
+
+
+def test_missing_windows_repository_remedy_uses_backslashes() -> None:
+    result = run_cli("check", "--only", "model-repository", "--repo", "D:\\nowhere\\model_repository")
+    if "cannot be read from this system" in result.stderr:
+        return  # Not Windows: the path cannot be judged here, which the other test covers.
+    assert 'mkdir "D:\\nowhere\\model_repository\\<model>\\1"' in result.stderr
+
+
+def test_powershell_env_syntax_in_a_bash_file(tmp_path: Path) -> None:
+    project = _guide_project(tmp_path)
+    command = GUIDE_PS.replace(f"{PLACEHOLDER_ROOT}\\model_repository", str(project / "model_repository"))
+    (project / "run.sh").write_text(command, encoding="utf-8")
+    result = run_cli(
+        "check", "--docker-command-file", str(project / "run.sh"), "--only", "hf-token", "--offline", "--format", "json"
+    )
+    found = {f["id"]: f for f in all_findings(result.json())}
+    bad = found["hf-token[powershell-in-bash]"]
+    assert bad["severity"] == "error" and "HUGGING_FACE_HUB_TOKEN=:HF_TOKEN" in bad["message"]
+    assert "$HF_TOKEN" in bad["remedy"]
+    # The same line in a .ps1 file is right.
+    (project / "run.ps1").write_text(command, encoding="utf-8")
+    result = run_cli("check", "--docker-command-file", str(project / "run.ps1"), "--only", "hf-token", "--offline")
+    assert "powershell-in-bash" not in result.stderr and "PowerShell syntax" not in result.stderr
+
+
+def test_v_with_missing_source_will_be_created(tmp_path: Path) -> None:
+    missing = tmp_path / "not_yet"
+    image = "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3"
+    report = run_cli(
+        "check", "--only", "mount-sources", "--docker-command", f"docker run -v {missing}:/extra {image}",
+        "--format", "json",
+    ).json()  # fmt: skip
+    found = {f["id"]: f for f in all_findings(report)}
+    assert found["mount-sources[will-create]"]["severity"] == "warning"
+    assert "Docker will create an empty directory" in found["mount-sources[will-create]"]["message"]
+    report = run_cli(
+        "check", "--only", "mount-sources", "--docker-command",
+        f"docker run --mount type=bind,source={missing},target=/extra {image}", "--format", "json",
+    ).json()  # fmt: skip
+    assert {f["id"] for f in all_findings(report)} == {"mount-sources[missing]"}
+
+
+# -- the README's main command ------------------------------------------------------------------------------
+
+
+def test_sample_guide_is_the_guide_as_written_and_its_bug_is_found() -> None:
+    from triton_doctor.app import sample_paths
+
+    guide = sample_paths(guide=True)[0] / "gemma" / "config.pbtxt"
+    assert "max_batch_size: 256" in guide.read_text(encoding="utf-8")
+    result = run_cli("check", "--sample", "guide", "--only", "repo", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    found = [f for f in all_findings(result.json()) if f["severity"] == "error"]
+    assert [f["catalog_id"] for f in found] == ["max-batch-size-nonzero"], found
+    assert found[0]["location"]["line"] == 3
+    assert run_cli("check", "--sample", "--only", "repo").exit_code == 0
+    assert run_cli("check", "--sample", "nope").exit_code == 2
