@@ -330,3 +330,32 @@ def test_sample_guide_is_the_guide_as_written_and_its_bug_is_found() -> None:
     assert found[0]["location"]["line"] == 3
     assert run_cli("check", "--sample", "--only", "repo").exit_code == 0
     assert run_cli("check", "--sample", "nope").exit_code == 2
+
+
+# -- remedies -----------------------------------------------------------------------------------------------
+
+COMPILER_LOG = """\
+I1124 10:00:01.000 1 model_lifecycle.cc:473] loading: tiny:1
+ERROR 11-24 10:00:05 [core.py:500] EngineCore failed to start.
+  File "/usr/lib/python3/dist-packages/torch/_inductor/cpp_builder.py", line 120, in get_cpp_compiler
+RuntimeError: No working C++ compiler found in torch._inductor.config.cpp.cxx: (None, 'g++')
+RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}
+"""
+
+ODD_LOG = COMPILER_LOG.replace(
+    "RuntimeError: No working C++ compiler found in torch._inductor.config.cpp.cxx: (None, 'g++')",
+    "ValueError: the flux capacitor is not charged",
+)
+
+
+def test_uncatalogued_load_failure_remedy_fits_the_quoted_cause(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text(COMPILER_LOG)
+    found = all_findings(run_cli("logs", str(log), "--format", "json").json())
+    errors = [f for f in found if f["severity"] == "error"]
+    assert errors and "No working C++ compiler found" in errors[0]["message"]
+    assert "compiler" in errors[0]["remedy"] and "max_num_seqs" not in errors[0]["remedy"]
+    log.write_text(ODD_LOG)
+    errors = [f for f in all_findings(run_cli("logs", str(log), "--format", "json").json()) if f["severity"] == "error"]
+    assert "flux capacitor" in errors[0]["message"]
+    assert "not one triton-doctor knows" in errors[0]["remedy"] and "max_num_seqs" not in errors[0]["remedy"]
