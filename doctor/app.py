@@ -16,6 +16,7 @@ from triton_doctor.context import Context
 from triton_doctor.policy import Policy, exit_code
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import CheckResult, Report
+from triton_doctor.rootcause import RootCauses
 from triton_doctor.runner import RunOptions, run_checks
 from triton_doctor.target import Target, TargetError, TargetInput, build_target
 from triton_doctor.tokens import known_secrets, redact
@@ -191,8 +192,10 @@ def _run_with_progress(
         if status is not None:
             status.update(f"{check.title} ({check.id})")
 
+    roots = RootCauses()
+
     def on_done(result: CheckResult) -> None:
-        result = redact_result(policy.filter_findings(result), secrets)
+        result = roots.link(redact_result(policy.filter_findings(result), secrets))
         results.append(result)
         render_result(console, result, verbose=req.verbose)
 

@@ -359,3 +359,18 @@ def test_uncatalogued_load_failure_remedy_fits_the_quoted_cause(tmp_path: Path) 
     errors = [f for f in all_findings(run_cli("logs", str(log), "--format", "json").json()) if f["severity"] == "error"]
     assert "flux capacitor" in errors[0]["message"]
     assert "not one triton-doctor knows" in errors[0]["remedy"] and "max_num_seqs" not in errors[0]["remedy"]
+
+
+def test_one_mount_typo_is_reported_once(tmp_path: Path) -> None:
+    typo = tmp_path / "model_repositry"
+    command = (
+        f"docker run --gpus all --shm-size=1g --mount type=bind,source={typo},target=/models "
+        "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3 tritonserver --model-repository=/models"
+    )
+    result = run_cli("check", "--only", "mounts,repo", "--offline", "--docker-command", command, "--format", "json")
+    assert result.exit_code == 1
+    found = [f for f in all_findings(result.json()) if f["catalog_id"] == "bind-source-missing"]
+    first, *others = found
+    assert first["id"] == "mount-sources[missing]" and "mkdir -p" in first["remedy"]
+    assert others and all(f["remedy"] == "see mount-sources[missing] above" and not f["evidence"] for f in others)
+    assert result.stderr.count("mkdir -p") == 1, result.stderr
