@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
+from triton_doctor.permodel import BRIEF_ABOVE
 from triton_doctor.results import Category, Location, Outcome
 from triton_doctor.target import unreadable_here
 
@@ -109,4 +111,8 @@ class ModelRepository(Check):
         summary = f"{repo.display}: {len(repo.model_dirs)} model(s): {', '.join(repo.model_dirs)}"
         if ctx.target.models:
             summary += f"; checking {', '.join(present) or 'none'}"
-        return f.outcome(summary)
+        outcome = f.outcome(summary)
+        if len(repo.model_dirs) <= BRIEF_ABOVE:
+            return outcome
+        checking = f"; checking {len(present)}" if ctx.target.models else ""
+        return replace(outcome, brief=f"{repo.display}: {len(repo.model_dirs)} model(s){checking} (-v lists them)")

@@ -156,6 +156,7 @@ def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
         summary=redact(result.summary, secrets),
         findings=findings,
         skip_reason=clean(result.skip_reason),
+        brief=clean(result.brief),
         error=clean(result.error),
         traceback=clean(result.traceback),
     )

@@ -151,6 +151,7 @@ def run_checks(
                 findings=outcome.findings,
                 duration_ms=duration,
                 skip_reason=outcome.skip_reason,
+                brief=outcome.brief,
             )
         results[check.id] = result
         if on_done is not None:

@@ -374,3 +374,38 @@ def test_one_mount_typo_is_reported_once(tmp_path: Path) -> None:
     assert first["id"] == "mount-sources[missing]" and "mkdir -p" in first["remedy"]
     assert others and all(f["remedy"] == "see mount-sources[missing] above" and not f["evidence"] for f in others)
     assert result.stderr.count("mkdir -p") == 1, result.stderr
+
+
+# -- a big repository ---------------------------------------------------------------------------------------
+
+
+def _many_models(root: Path, count: int = 200, broken: tuple[int, ...] = (7, 157)) -> Path:
+    import shutil
+
+    from triton_doctor.app import sample_paths
+
+    src = sample_paths()[0] / "gemma"
+    repo = root / "model_repository"
+    for i in range(count):
+        model = repo / f"model_{i:03d}"
+        shutil.copytree(src, model)
+        text = (model / "config.pbtxt").read_text().replace('name: "gemma"', f'name: "model_{i:03d}"')
+        if i in broken:
+            text = text.replace("max_batch_size: 0", "max_batch_size: 256")
+        (model / "config.pbtxt").write_text(text)
+    return repo
+
+
+def test_text_report_for_200_models_summarises(tmp_path: Path) -> None:
+    repo = _many_models(tmp_path)
+    text = run_cli("check", "--only", "repo", "--repo", str(repo)).stderr
+    headlines = [line for line in text.splitlines() if line.startswith("[")]
+    assert all(len(line) < 250 for line in headlines), max(headlines, key=len)
+    assert "model_100" not in text  # a model without findings is counted, not named
+    assert "2 with findings: model_007: 1 error; model_157: 1 error" in text
+    assert len(text.encode()) < 5000, len(text.encode())
+    verbose = run_cli("check", "--only", "repo", "--repo", str(repo), "-v").stderr
+    assert "model_100: config.pbtxt parses" in verbose
+    report = run_cli("check", "--only", "repo", "--repo", str(repo), "--format", "json").json()
+    parses = next(c for c in report["checks"] if c["check"] == "model-config")
+    assert "model_100: config.pbtxt parses" in parses["summary"]
