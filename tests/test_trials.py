@@ -409,3 +409,26 @@ def test_text_report_for_200_models_summarises(tmp_path: Path) -> None:
     report = run_cli("check", "--only", "repo", "--repo", str(repo), "--format", "json").json()
     parses = next(c for c in report["checks"] if c["check"] == "model-config")
     assert "model_100: config.pbtxt parses" in parses["summary"]
+
+
+def test_server_mode_reads_the_running_servers_models_and_configs(tmp_path: Path) -> None:
+    repo = _tiny_repo(tmp_path)
+    config = repo / "tiny" / "config.pbtxt"
+    config.write_text(config.read_text().replace("max_batch_size: 0", "max_batch_size: 256"))
+    served = {
+        "tiny": {
+            "name": "tiny",
+            "backend": "vllm",
+            "max_batch_size": 0,
+            "model_transaction_policy": {"decoupled": True},
+        }
+    }
+    with fake_triton(served, broken={"other": "failed to load 'other': no version"}) as url:
+        result = run_cli(
+            "check", "--server", url, "--repo", str(repo), "--model", "tiny", "--only", "live", "--format", "json"
+        )
+    found = {f["id"]: f for f in all_findings(result.json())}
+    drift = found["server-models[drift]"]
+    assert "max_batch_size: server 0, local 256" in drift["evidence"]
+    assert drift["location"]["path"].endswith("tiny/config.pbtxt")
+    assert "no version" in found["server-models[unavailable]"]["message"]

@@ -53,7 +53,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.read(length)
         srv = self.server
         if self.path == "/v2/repository/index":
-            self._json(200, [{"name": n, "version": "1", "state": "READY"} for n in srv.configs])
+            rows = [{"name": n, "version": "1", "state": "READY"} for n in srv.configs]
+            rows += [{"name": n, "version": "1", "state": "UNAVAILABLE", "reason": r} for n, r in srv.broken.items()]
+            self._json(200, rows)
         elif self.path.endswith("/generate_stream"):
             time.sleep(srv.delay_s)
             body = b"".join(b"data: " + json.dumps({"text_output": p}).encode() + b"\n\n" for p in srv.pieces)
@@ -69,15 +71,23 @@ class _Server(ThreadingHTTPServer):
     configs: dict[str, Any]
     pieces: list[str]
     delay_s: float
+    broken: dict[str, str]
 
 
 @contextmanager
-def fake_triton(configs: dict[str, Any], pieces: list[str] | None = None, delay_s: float = 0.0) -> Iterator[str]:
-    """Serve ``configs`` (model name -> the JSON of ``/v2/models/NAME/config``); yield the base URL."""
+def fake_triton(
+    configs: dict[str, Any],
+    pieces: list[str] | None = None,
+    delay_s: float = 0.0,
+    broken: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Serve ``configs`` (READY model name -> the JSON of ``/v2/models/NAME/config``) and ``broken``
+    (UNAVAILABLE model name -> reason); yield the base URL."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.configs = configs
     server.pieces = pieces if pieces is not None else [" Paris", ".", "\n"]
     server.delay_s = delay_s
+    server.broken = broken or {}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
