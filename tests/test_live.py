@@ -121,24 +121,46 @@ def _live_findings(report: dict[str, Any], check: str = "live-server") -> list[d
     return [f for c in report["checks"] if c["check"] == check for f in c["findings"]]
 
 
+def _mine(client: Any, tmp_path: Path) -> list[Any]:
+    """The doctor's containers of this test (by their mounts under ``tmp_path``): the daemon may be shared."""
+    return [
+        c
+        for c in _leftovers(client)
+        if any(str(m.get("Source", "")).startswith(str(tmp_path)) for m in c.get("Mounts") or [])
+    ]
+
+
 def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     command = _guide_command(stack, repo, local_models)
+    name_free = not client.api.containers(all=True, filters={"name": "^/triton_vllm_server$"})
     code, report, stderr = _doctor("check", "--live", "--only", "live", "--keep", "--docker-command", command)
-    statuses = {c["check"]: c["status"] for c in report["checks"]}
-    assert statuses == {"live-server": "pass", "live-generate": "pass"}, stderr
-    assert code == 0
-    generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
-    assert len(generated) == 3, generated  # generate_stream, generate, gRPC stream
-    assert all("chunk" in f["message"] for f in generated)
-    kept = _leftovers(client)
-    assert len(kept) == 1 and "kept container" in stderr
-    assert kept[0]["Names"] == ["/triton_vllm_server"]  # --keep keeps the command's free --name
-    url = re.search(r"HTTP (http://[0-9.]+:[0-9]+)", stderr)
-    assert url is not None, stderr
-    server = url.group(1)
+    kept = _mine(client, tmp_path)
     try:
-        # Remote mode against the kept server, with the user's sampling parameters lacking max_tokens.
+        statuses = {c["check"]: c["status"] for c in report["checks"]}
+        assert statuses == {"live-server": "pass", "live-generate": "pass", "server-models": "skip"}, stderr
+        assert code == 0
+        generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
+        assert len(generated) == 3, generated  # generate_stream, generate, gRPC stream
+        assert all("chunk" in f["message"] for f in generated)
+        assert len(kept) == 1 and "kept container" in stderr
+        if name_free:
+            assert kept[0]["Names"] == ["/triton_vllm_server"]  # --keep keeps the command's free --name
+        url = re.search(r"HTTP (http://[0-9.]+:[0-9]+)", stderr)
+        assert url is not None, stderr
+        server = url.group(1)
+        grpc = re.search(r"gRPC grpc://([0-9.]+:[0-9]+)", stderr)
+        assert grpc is not None, stderr
+        # Remote mode against the kept server: its own models and configs, and the three generations.
+        code, report, stderr = _doctor(
+            "check", "--server", server, "--grpc", grpc.group(1), "--repo", str(repo), "--docker-command", command
+        )
+        statuses = {c["check"]: c["status"] for c in report["checks"]}
+        assert statuses["server-models"] == "pass" and statuses["live-generate"] == "pass", stderr
+        assert statuses["docker-ports"] == "skip" and statuses["mount-coverage"] == "skip"
+        assert "port-in-use" not in json.dumps(report)
+        assert len([f for f in all_findings(report) if f["id"] == "live-generate[ok]"]) == 3
+        # The user's sampling parameters lacking max_tokens.
         code, report, _ = _doctor("check", "--server", server, "--only", "live", "--sampling", '{"temperature": 0}')
         found = {f["id"]: f for f in all_findings(report)}
         assert found["live-generate[output-truncated-16-tokens]"]["catalog_id"] == "output-truncated-16-tokens"
@@ -160,7 +182,7 @@ def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, loca
     finally:
         for container in kept:
             client.api.remove_container(container["Id"], force=True)
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
 
 
 @pytest.mark.parametrize(
