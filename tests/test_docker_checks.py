@@ -243,3 +243,29 @@ def test_image_present_absent_and_not_vllm(client: Any) -> None:
     found = _findings(report)["docker-image[not-vllm]"]
     assert code == 1 and found["catalog_id"] == "wrong-image-no-vllm-backend"
     assert "25.06-vllm-python-py3" in found["remedy"]
+
+
+def test_mount_probe_of_a_big_folder_leaves_no_container(client: Any, tmp_path: Path) -> None:
+    """The daemon's listing is read up to 50 entries; the half-read archive used to block the removal."""
+    import time
+
+    from triton_doctor.probes.docker_probe import DockerProbe
+
+    for i in range(80):
+        (tmp_path / f"model_{i:02d}").mkdir()
+        (tmp_path / f"model_{i:02d}" / "weights.bin").write_bytes(b"\0" * 65536)
+    probe = DockerProbe()
+    try:
+        start = time.monotonic()
+        (result,) = probe.probe_mounts([(str(tmp_path), "/models", True)])
+        elapsed = time.monotonic() - start
+    finally:
+        probe.close()
+    assert result.ok and len(result.entries) == 50
+    mine = [
+        c
+        for c in client.api.containers(all=True, filters={"label": PROBE_LABEL})
+        if any(m.get("Source") == str(tmp_path) for m in c.get("Mounts") or [])
+    ]
+    assert mine == []
+    assert elapsed < probe.timeout, elapsed  # never waited for the blocked connection
