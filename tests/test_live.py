@@ -240,7 +240,7 @@ def test_fault_is_diagnosed(
     assert code == 1, stderr
     assert findings and findings[0]["catalog_id"] == catalog, findings
     assert findings[0]["message"] and findings[0]["remedy"]
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
 
 
 @contextlib.contextmanager
@@ -273,12 +273,19 @@ def _spawn_doctor(command: str, *extra: str) -> Iterator[subprocess.Popen[str]]:
         proc.communicate()
 
 
-def _wait_for_container(client: Any, predicate: Any, timeout: float = 120) -> Any:
+def _wait_for_container(client: Any, tmp_path: Path, predicate: Any, timeout: float = 120) -> Any:
+    """This test's doctor container (by its mounts: the daemon may be shared) once ``predicate`` holds."""
+    import docker.errors
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for container in client.containers.list(all=True, filters={"label": PROBE_LABEL}):
-            if predicate(container):
-                return container
+        for row in _mine(client, tmp_path):
+            try:
+                container = client.containers.get(row["Id"])
+                if predicate(container):
+                    return container
+            except docker.errors.APIError:
+                continue  # removed meanwhile
         time.sleep(0.2)
     raise AssertionError("the doctor's container did not appear")
 
@@ -286,25 +293,25 @@ def _wait_for_container(client: Any, predicate: Any, timeout: float = 120) -> An
 def test_server_killed_while_loading(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
     command = _guide_command(stack, _repo(tmp_path), local_models)
     with _spawn_doctor(command, "--format", "json") as proc:
-        container = _wait_for_container(client, lambda c: b"loading: tiny:1" in c.logs())
+        container = _wait_for_container(client, tmp_path, lambda c: b"loading: tiny:1" in c.logs())
         container.kill()
         stdout, stderr = proc.communicate(timeout=300)
     report = json.loads(stdout)
     findings = [f for f in _live_findings(report) if f["severity"] == "error"]
     assert proc.returncode == 1, stderr
     assert findings[0]["catalog_id"] == "host-ram-oom-killed" and "exit" in findings[0]["message"]
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
 
 
 def test_ctrl_c_during_bringup_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
     command = _guide_command(stack, _repo(tmp_path), local_models)
     with _spawn_doctor(command) as proc:
-        _wait_for_container(client, lambda c: c.status == "running")
+        _wait_for_container(client, tmp_path, lambda c: c.status == "running")
         proc.send_signal(signal.SIGINT)
         _stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "containers were removed" in stderr
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
 
 
 def test_timeout_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
@@ -312,4 +319,4 @@ def test_timeout_leaves_no_container(client: Any, stack: str, local_models: Path
     code, report, _ = _doctor("check", "--live", "--only", "live-server", "--timeout", "4", "--docker-command", command)
     findings = [f for f in _live_findings(report) if f["severity"] == "error"]
     assert code == 1 and findings[0]["id"] == "live-server[timeout]"
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
