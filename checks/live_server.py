@@ -10,6 +10,9 @@ from triton_doctor.logs import scan_lines
 from triton_doctor.logs.findings import diagnosis_outcome
 from triton_doctor.results import Category, Finding, Outcome
 
+#: Where Docker cannot give GPUs: the way out for images that need none.
+CPU_ONLY = "for a CPU-only image, start it without GPUs: --no-gpus (and no --gpus all in your docker run)"
+
 
 def relabel(findings: tuple[Finding, ...], check_id: str) -> list[Finding]:
     """Log-diagnosis findings under another check id (same sub-ids: the catalog ids)."""
@@ -82,7 +85,10 @@ class LiveServer(Check):
             shown = where if out.remote else f"{where}, {out.http_url}"
             return f.outcome(f"READY in {out.ready_at - out.started_at:.1f} s ({shown})")
         diag = out.diagnosis or scan_lines([out.detail])
-        from_log = relabel(diagnosis_outcome(diag, where).findings, self.id)
+        from_log = [
+            replace(x, remedy=f"{x.remedy}; {CPU_ONLY}") if x.catalog_id == "docker-gpu-runtime-missing" else x
+            for x in relabel(diagnosis_outcome(diag, where).findings, self.id)
+        ]
         if out.state == "no-image":
             f.error("no-image", out.detail, remedy=f"docker pull {ctx.target.image}")
         elif out.state == "exited" and (out.oom_killed or out.exit_code == 137):

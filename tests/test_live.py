@@ -320,3 +320,16 @@ def test_timeout_leaves_no_container(client: Any, stack: str, local_models: Path
     findings = [f for f in _live_findings(report) if f["severity"] == "error"]
     assert code == 1 and findings[0]["id"] == "live-server[timeout]"
     assert _mine(client, tmp_path) == []
+
+
+def test_gpus_all_without_nvidia_runtime_points_to_no_gpus(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    if "nvidia" in (client.info().get("Runtimes") or {}):
+        pytest.skip("this daemon has the NVIDIA runtime")
+    command = _guide_command(stack, _repo(tmp_path), local_models).replace("docker run -d", "docker run --gpus all -d")
+    code, report, stderr = _doctor("up", "--docker-command", command, "--timeout", "120")
+    found = [f for f in _live_findings(report) if f["catalog_id"] == "docker-gpu-runtime-missing"]
+    assert code == 1 and found, stderr
+    assert "--no-gpus" in found[0]["remedy"]
+    assert _mine(client, tmp_path) == []
