@@ -432,3 +432,27 @@ def test_server_mode_reads_the_running_servers_models_and_configs(tmp_path: Path
     assert "max_batch_size: server 0, local 256" in drift["evidence"]
     assert drift["location"]["path"].endswith("tiny/config.pbtxt")
     assert "no version" in found["server-models[unavailable]"]["message"]
+
+
+def test_server_mode_grpc_endpoint_is_derived_and_only_tried_when_it_answers(tmp_path: Path) -> None:
+    import socket
+
+    from triton_doctor.live import _answers, _grpc_url_of
+
+    assert _grpc_url_of("http://staging:8000") == "grpc://staging:8001"
+    assert _grpc_url_of("http://127.0.0.1:18080") is None
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert _answers(f"grpc://127.0.0.1:{listener.getsockname()[1]}")
+        closed = listener.getsockname()[1]
+    assert not _answers(f"grpc://127.0.0.1:{closed}", timeout=1.0)
+    # --grpc naming a port where nothing answers: HTTP generations only, no gRPC failure.
+    repo = _tiny_repo(tmp_path)
+    with fake_triton({"tiny": {"name": "tiny", "backend": "vllm"}}) as url:
+        report = run_cli(
+            "check", "--server", url, "--grpc", f"127.0.0.1:{closed}", "--repo", str(repo), "--only", "live",
+            "--format", "json",
+        ).json()  # fmt: skip
+    generations = [f for f in all_findings(report) if f["id"].startswith("live-generate[")]
+    assert [f["id"] for f in generations if f["id"] != "live-generate[counters]"] == ["live-generate[ok]"] * 2
