@@ -15,6 +15,7 @@ class HfModelAccess(Check):
     id = "hf-model-access"
     title = "Hugging Face model access"
     category = Category.HF
+    describes_new_container = True
     network = True
     after = frozenset({"hf-token"})
     timeout_s = 45.0

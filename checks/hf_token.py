@@ -15,6 +15,7 @@ class HfToken(Check):
     id = "hf-token"
     title = "Hugging Face token"
     category = Category.HF
+    describes_new_container = True
     timeout_s = 30.0
     explanation = (
         "Gated models (Gemma, Llama, ...) need a token inside the container: HF_TOKEN (or the deprecated "

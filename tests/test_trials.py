@@ -74,7 +74,7 @@ def test_server_mode_judges_the_running_server_not_a_container_to_start(tmp_path
     checks = _statuses(report)
     for cid in ("docker-ports", "docker-container-name", "docker-run-options", "docker-gpu-runtime"):
         assert checks[cid]["status"] == "skip" and checks[cid]["skip_reason"] == SERVER_SKIP, checks[cid]
-    for cid in ("mount-coverage", "mount-daemon-view", "mount-sources"):
+    for cid in ("mount-coverage", "mount-daemon-view", "mount-sources", "hf-token", "hf-model-access"):
         assert checks[cid]["skip_reason"] == SERVER_SKIP, checks[cid]
     messages = " ".join(f["message"] for f in all_findings(report))
     assert "lies under no mount" not in messages
