@@ -37,10 +37,17 @@ class ModelRepository(Check):
         repo = ctx.repo()
         f = FindingFactory(self.id)
         loc = Location(path=repo.display)
-        mounted = any(
-            m.target.rstrip("/") == ctx.target.repo_target.rstrip("/") and m.origin != "default"
-            for m in ctx.target.mounts
+        mount = next(
+            (
+                m
+                for m in ctx.target.mounts
+                if m.target.rstrip("/") == ctx.target.repo_target.rstrip("/") and m.origin != "default"
+            ),
+            None,
         )
+        mounted = mount is not None
+        # -v creates a missing source (empty): the container starts and Triton finds no model, no mount error.
+        created_by_v = mount is not None and mount.raw.startswith("-v")
         if not repo.exists and unreadable_here(repo.display):
             f.warning(
                 "windows-elsewhere",
@@ -55,11 +62,12 @@ class ModelRepository(Check):
             make = f'mkdir "{repo.display}\\<model>\\1"' if windows else f"mkdir -p {repo.display}/<model>/1"
             f.error(
                 "missing",
-                f"model repository {repo.display!r} does not exist",
+                f"model repository {repo.display!r} does not exist"
+                + (": docker run -v creates it empty, and Triton starts with no model" if created_by_v else ""),
                 location=loc,
                 evidence=f"looked for {repo.path}",
                 remedy=f"create it ({make}) or pass the right path: --repo PATH",
-                catalog_id="bind-source-missing" if mounted else None,
+                catalog_id="bind-source-missing" if mounted and not created_by_v else None,
             )
             return f.outcome(f"{repo.display} does not exist")
         if not repo.is_dir:

@@ -456,3 +456,13 @@ def test_server_mode_grpc_endpoint_is_derived_and_only_tried_when_it_answers(tmp
         ).json()  # fmt: skip
     generations = [f for f in all_findings(report) if f["id"].startswith("live-generate[")]
     assert [f["id"] for f in generations if f["id"] != "live-generate[counters]"] == ["live-generate[ok]"] * 2
+
+
+def test_v_with_missing_repository_is_an_empty_repository_not_a_mount_error(tmp_path: Path) -> None:
+    missing = tmp_path / "model_repository"
+    command = f"docker run -v {missing}:/models nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3 tritonserver"
+    report = run_cli("check", "--only", "repo,mounts", "--offline", "--docker-command", command, "--format", "json")
+    found = {f["id"]: f for f in all_findings(report.json())}
+    assert found["mount-sources[will-create]"]["severity"] == "warning"
+    repo = found["model-repository[missing]"]
+    assert "creates it empty" in repo["message"] and repo["catalog_id"] is None
