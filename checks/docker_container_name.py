@@ -13,6 +13,7 @@ class DockerContainerName(Check):
     id = "docker-container-name"
     title = "Container name"
     category = Category.DOCKER
+    describes_new_container = True
     after = frozenset({"docker-gpu-runtime"})
     requires = frozenset({"docker-daemon"})
     explanation = (

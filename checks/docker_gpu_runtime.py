@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
@@ -23,6 +24,32 @@ INSTALL = (
 )
 
 
+#: For a CPU-only image the GPU runtime is not needed at all.
+CPU_ONLY = "for a CPU-only image, start it without --gpus (triton-doctor: --no-gpus)"
+
+
+def cdi_gpu_specs(dirs: tuple[str, ...]) -> list[str]:
+    """CDI spec files in the daemon's ``CDISpecDirs`` that declare ``nvidia.com/gpu`` devices (readable here
+    when the daemon runs on this host): with them ``--gpus``/``--device nvidia.com/gpu=all`` work without the
+    ``nvidia`` runtime."""
+    found: list[str] = []
+    for directory in dirs:
+        try:
+            entries = sorted(Path(directory).iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.suffix not in {".yaml", ".yml", ".json"}:
+                continue
+            try:
+                text = entry.read_text(encoding="utf-8", errors="replace")[:1_000_000]
+            except OSError:
+                continue
+            if "nvidia.com/gpu" in text:
+                found.append(str(entry))
+    return found
+
+
 def classify_gpu_error(text: str) -> str | None:
     """The catalog id for a GPU start error, if it is a known one."""
     for needle, catalog in LIVE_ERRORS:
@@ -37,6 +64,7 @@ class DockerGpuRuntime(Check):
     id = "docker-gpu-runtime"
     title = "Docker GPU runtime"
     category = Category.DOCKER
+    describes_new_container = True
     requires = frozenset({"docker-daemon"})
     after = frozenset({"docker-image"})
     timeout_s = 120.0
@@ -52,12 +80,16 @@ class DockerGpuRuntime(Check):
         "desktop": "Docker Desktop: GPU support is not visible in docker info",
         "live-failed": "starting a container with --gpus all failed",
         "live-ok": "a container with --gpus all started",
+        "live-skipped": "--no-gpus: the --gpus all probe is not run",
+        "cdi": "NVIDIA GPUs declared through CDI (counts as a GPU runtime)",
     }
 
     def run(self, ctx: Context) -> Outcome:
         facts = ctx.docker()
         f = FindingFactory(self.id)
         has_runtime = "nvidia" in facts.runtimes
+        cdi = cdi_gpu_specs(facts.cdi_spec_dirs)
+        wants_gpus = ctx.live_options is None or bool(getattr(ctx.live_options, "gpus", True))
         toolkit = [
             t for t in ("nvidia-container-runtime-hook", "nvidia-container-cli", "nvidia-ctk") if shutil.which(t)
         ]
@@ -66,8 +98,12 @@ class DockerGpuRuntime(Check):
             f"docker info: Runtimes {', '.join(facts.runtimes) or 'none'}; CDISpecDirs "
             f"{', '.join(facts.cdi_spec_dirs) or 'none'}; toolkit on PATH: {', '.join(toolkit) or 'none'}"
         )
-        if not has_runtime and not toolkit:
-            if facts.desktop:
+        if cdi and not has_runtime:
+            f.info("cdi", f"CDI declares NVIDIA GPUs: {', '.join(cdi)}", evidence=evidence)
+        if not has_runtime and not toolkit and not cdi:
+            if not wants_gpus:
+                f.info("missing", "no NVIDIA runtime, CDI or toolkit; not needed: --no-gpus", evidence=evidence)
+            elif facts.desktop:
                 f.warning(
                     "desktop",
                     "Docker Desktop lists no NVIDIA runtime; GPU support depends on WSL2 and the Windows NVIDIA driver",
@@ -80,10 +116,12 @@ class DockerGpuRuntime(Check):
                     "Docker cannot give GPUs to containers: no 'nvidia' runtime and no NVIDIA "
                     "Container Toolkit on this host",
                     evidence=evidence,
-                    remedy=INSTALL,
+                    remedy=f"{INSTALL}; {CPU_ONLY}",
                     catalog_id="docker-gpu-runtime-missing",
                 )
-        if ctx.live:
+        if ctx.live and not wants_gpus:
+            f.info("live-skipped", "the --gpus all probe did not run: --no-gpus")
+        elif ctx.live:
             image = ctx.target.image if ctx.target.image and ctx.image(ctx.target.image).present else None
             ok, output = ctx.probes.docker.probe_gpus(image=image, command=["nvidia-smi", "-L"] if image else None)
             started = ok or ("executable file not found" in output or "no such file or directory" in output.lower())
@@ -100,11 +138,13 @@ class DockerGpuRuntime(Check):
                     "starting a container with --gpus all failed",
                     evidence=output,
                     catalog_id=catalog or "docker-gpu-runtime-missing",
-                    remedy=INSTALL
+                    remedy=f"{INSTALL}; {CPU_ONLY}"
                     if catalog in (None, "docker-gpu-runtime-missing")
                     else "see triton-doctor explain docker-gpu-runtime; the evidence is the daemon's own message",
                 )
         if not f.findings:
             return f.outcome("nvidia runtime configured" if has_runtime else f"toolkit found: {', '.join(toolkit)}")
+        if not has_runtime and cdi and all(x.severity.value == "info" for x in f.findings):
+            return f.outcome("NVIDIA GPUs declared through CDI")
         worst = [x for x in f.findings if x.severity.value != "info"]
         return f.outcome(worst[0].message if worst else "GPU containers start")

@@ -20,6 +20,7 @@ class DockerImage(Check):
     id = "docker-image"
     title = "Triton image"
     category = Category.DOCKER
+    describes_new_container = True
     requires = frozenset({"docker-daemon"})
     after = frozenset({"docker-version"})
     explanation = (

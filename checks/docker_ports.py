@@ -17,6 +17,7 @@ class DockerPorts(Check):
     id = "docker-ports"
     title = "Host ports"
     category = Category.DOCKER
+    describes_new_container = True
     after = frozenset({"docker-container-name"})
     explanation = (
         "Triton listens on 8000 (HTTP), 8001 (gRPC) and 8002 (metrics). A port held on the host (often by an "

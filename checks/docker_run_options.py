@@ -16,6 +16,7 @@ class DockerRunOptions(Check):
     id = "docker-run-options"
     title = "docker run options"
     category = Category.DOCKER
+    describes_new_container = True
     after = frozenset({"docker-ports"})
     explanation = (
         "Read from your own docker run command: --gpus all (without it vLLM finds no GPU), --shm-size (the "

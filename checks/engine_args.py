@@ -103,10 +103,17 @@ class EngineArgs(Check):
         outcome = per_model(ctx, self.id, lambda m, f: self._evaluate(m, f, ctx, image), ok="engine arguments known")
         if image is None and outcome.skip_reason is None:
             note = "; image unknown: checked against every vLLM from 0.4 to 0.24 (pass --image to pin)"
-            return Outcome(summary=outcome.summary + note, findings=outcome.findings)
-        if image is not None and outcome.skip_reason is None:
             return Outcome(
-                summary=outcome.summary + f" (image {image.tag}, vLLM {image.vllm})", findings=outcome.findings
+                summary=outcome.summary + note,
+                findings=outcome.findings,
+                brief=outcome.brief + note if outcome.brief else None,
+            )
+        if image is not None and outcome.skip_reason is None:
+            pinned = f" (image {image.tag}, vLLM {image.vllm})"
+            return Outcome(
+                summary=outcome.summary + pinned,
+                findings=outcome.findings,
+                brief=outcome.brief + pinned if outcome.brief else None,
             )
         return outcome
 

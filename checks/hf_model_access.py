@@ -15,6 +15,7 @@ class HfModelAccess(Check):
     id = "hf-model-access"
     title = "Hugging Face model access"
     category = Category.HF
+    describes_new_container = True
     network = True
     after = frozenset({"hf-token"})
     timeout_s = 45.0
@@ -33,6 +34,7 @@ class HfModelAccess(Check):
         "scope": "a fine-grained token without the gated-repositories permission",
         "forbidden": "the Hub refuses for another reason",
         "unreachable": "the Hub did not answer (rate limit, timeout, network)",
+        "unchecked": "the token is invalid: access could not be checked",
         "ok": "the token can read the model",
     }
 
@@ -42,10 +44,22 @@ class HfModelAccess(Check):
             return Outcome(skip_reason="no model is a Hugging Face id")
         token = container_token(ctx.target).value
         f = FindingFactory(self.id)
+        # With a token the Hub rejects, its answers say nothing about the models: never "does not exist".
+        invalid = token is not None and ctx.whoami(token).kind == "invalid-token"
         for name, repo_id in models.items():
             loc = ctx.model(name).json_location("model")
             url = f"{hub_endpoint()}/{repo_id}"
             access = ctx.hub_access(repo_id, token)
+            if not access.ok and (invalid or access.kind == "invalid-token"):
+                f.warning(
+                    "unchecked",
+                    f"{repo_id}: access could not be checked: the Hub rejects the token the container gets",
+                    model=name,
+                    location=loc,
+                    evidence=f"{access.status or ''} {access.message or ''}".strip(),
+                    remedy="fix the token first (see hf-token), then run the check again",
+                )
+                continue
             if access.ok:
                 info = ctx.hub_model(repo_id, token)
                 gated = info.data.get("gated") if info.ok else None

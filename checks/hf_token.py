@@ -5,8 +5,8 @@ from __future__ import annotations
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
 from triton_doctor.probes.hub_probe import hub_endpoint
-from triton_doctor.results import Category, Outcome
-from triton_doctor.tokens import container_token, host_token
+from triton_doctor.results import Category, Outcome, Severity
+from triton_doctor.tokens import TOKEN_VARS, container_token, host_token
 
 
 class HfToken(Check):
@@ -15,6 +15,7 @@ class HfToken(Check):
     id = "hf-token"
     title = "Hugging Face token"
     category = Category.HF
+    describes_new_container = True
     timeout_s = 30.0
     explanation = (
         "Gated models (Gemma, Llama, ...) need a token inside the container: HF_TOKEN (or the deprecated "
@@ -27,6 +28,7 @@ class HfToken(Check):
         "none": "no token reaches the container",
         "unset-variable": "the command references a host variable that is not set",
         "literal": "the token's value is written in the command",
+        "powershell-in-bash": "$env:HF_TOKEN (PowerShell) in a bash command: the container gets ':HF_TOKEN'",
         "invalid": "the Hub rejects the token",
         "fine-grained-no-gated": "a fine-grained token without access to gated repositories",
         "unchecked": "the Hub could not be asked (offline, rate limit, timeout)",
@@ -35,9 +37,26 @@ class HfToken(Check):
 
     def run(self, ctx: Context) -> Outcome:
         models = ctx.hub_models() if ctx.repo().is_dir else {}
+        f = FindingFactory(self.id)
+        docker = ctx.target.docker
+        if docker is not None and docker.dialect == "bash":
+            for var, raw in docker.env.items():
+                if var in TOKEN_VARS and raw is not None and raw.lower().startswith("$env:"):
+                    name = raw[5:]
+                    # An error where a Hub model needs the token; a warning where no model does.
+                    f.add(
+                        Severity.ERROR if models else Severity.WARNING,
+                        "powershell-in-bash",
+                        f"{var}={raw} is PowerShell syntax in a bash command: bash expands the empty $env and "
+                        f"the container gets {var}=:{name}, not your token",
+                        catalog_id="hf-gated-unauthenticated",
+                        evidence=f"--env {var}={raw}",
+                        remedy=f"write --env {var}=${name} in bash (or -e {var} with {var} exported), or run the "
+                        "command in PowerShell",
+                    )
+                    return f.outcome(f"{var} gets ':{name}' in bash")
         if not models:
             return Outcome(skip_reason="no model is a Hugging Face id")
-        f = FindingFactory(self.id)
         token = container_token(ctx.target)
         host = host_token()
         if token.unset_reference:

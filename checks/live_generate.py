@@ -7,6 +7,19 @@ from triton_doctor.context import Context
 from triton_doctor.logs import scan_lines
 from triton_doctor.results import Category, Outcome
 
+#: Characters of the generated text shown with -v.
+SHOWN_CHARS = 160
+
+
+def shown_text(text: str) -> str:
+    """The generated text on one line: quoted, control characters escaped, capped (the reporter redacts it)."""
+    import json
+
+    head = text[:SHOWN_CHARS]
+    return json.dumps(head, ensure_ascii=False) + (
+        f" (+{len(text) - SHOWN_CHARS} more)" if len(text) > SHOWN_CHARS else ""
+    )
+
 
 class LiveGenerate(Check):
     """A real generation."""
@@ -32,7 +45,7 @@ class LiveGenerate(Check):
     }
 
     def run(self, ctx: Context) -> Outcome:
-        out = ctx.live_outcome()
+        out = ctx.live_generations()
         f = FindingFactory(self.id)
         sampling = ctx.live_options.sampling if ctx.live_options is not None else {"max_tokens": 32}
         if not out.generations:
@@ -45,7 +58,7 @@ class LiveGenerate(Check):
                 f.info(
                     "ok",
                     f"{name}: {gen.chunks} chunk(s), first token {ttft}, total {gen.total_s:.3f} s, "
-                    f"{len(gen.text)} characters",
+                    f"{len(gen.text)} characters: {shown_text(gen.text)}",
                     evidence=gen.text[:200],
                 )
                 parts.append(f"{name} {gen.chunks} chunks, TTFT {ttft}")

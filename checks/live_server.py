@@ -10,6 +10,9 @@ from triton_doctor.logs import scan_lines
 from triton_doctor.logs.findings import diagnosis_outcome
 from triton_doctor.results import Category, Finding, Outcome
 
+#: Where Docker cannot give GPUs: the way out for images that need none.
+CPU_ONLY = "for a CPU-only image, start it without GPUs: --no-gpus (and no --gpus all in your docker run)"
+
 
 def relabel(findings: tuple[Finding, ...], check_id: str) -> list[Finding]:
     """Log-diagnosis findings under another check id (same sub-ids: the catalog ids)."""
@@ -47,10 +50,18 @@ class LiveServer(Check):
     }
 
     def run(self, ctx: Context) -> Outcome:
-        if not ctx.target.server_url and not ctx.docker().reachable:
-            return Outcome(skip_reason="needs the Docker daemon (or --server URL)")
-        out = ctx.live_outcome()
         f = FindingFactory(self.id)
+        if not ctx.target.server_url:
+            docker = ctx.docker()
+            if not docker.reachable:
+                # Asked to bring the deployment up and unable to: a failure, never a quiet skip (exit 0).
+                f.error(
+                    "no-docker",
+                    f"the bring-up needs the Docker daemon, which does not answer ({docker.error})",
+                    remedy="start Docker (or set DOCKER_HOST), or check a running server with --server URL",
+                )
+                return f.outcome("no Docker daemon: nothing was started")
+        out = ctx.live_outcome()
         for note in out.notes:
             level, _, text = note.partition(": ")
             if level == "warning":
@@ -74,9 +85,13 @@ class LiveServer(Check):
                 f"{', '.join(out.models)} READY after {out.ready_at - out.started_at:.1f} s{live}",
                 evidence=" ".join(out.command),
             )
-            return f.outcome(f"READY in {out.ready_at - out.started_at:.1f} s ({where}, {out.http_url})")
+            shown = where if out.remote else f"{where}, {out.http_url}"
+            return f.outcome(f"READY in {out.ready_at - out.started_at:.1f} s ({shown})")
         diag = out.diagnosis or scan_lines([out.detail])
-        from_log = relabel(diagnosis_outcome(diag, where).findings, self.id)
+        from_log = [
+            replace(x, remedy=f"{x.remedy}; {CPU_ONLY}") if x.catalog_id == "docker-gpu-runtime-missing" else x
+            for x in relabel(diagnosis_outcome(diag, where).findings, self.id)
+        ]
         if out.state == "no-image":
             f.error("no-image", out.detail, remedy=f"docker pull {ctx.target.image}")
         elif out.state == "exited" and (out.oom_killed or out.exit_code == 137):

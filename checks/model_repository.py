@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
+from triton_doctor.permodel import BRIEF_ABOVE
 from triton_doctor.results import Category, Location, Outcome
+from triton_doctor.target import unreadable_here
 
 
 class ModelRepository(Check):
@@ -22,6 +25,7 @@ class ModelRepository(Check):
     )
     sub_ids = {
         "missing": "the repository directory does not exist",
+        "windows-elsewhere": "a Windows path that cannot be read from this system",
         "not-dir": "the repository path is a file",
         "unreadable": "the repository cannot be listed",
         "points-at-model": "the path is a model directory, not the repository above it",
@@ -33,18 +37,37 @@ class ModelRepository(Check):
         repo = ctx.repo()
         f = FindingFactory(self.id)
         loc = Location(path=repo.display)
-        mounted = any(
-            m.target.rstrip("/") == ctx.target.repo_target.rstrip("/") and m.origin != "default"
-            for m in ctx.target.mounts
+        mount = next(
+            (
+                m
+                for m in ctx.target.mounts
+                if m.target.rstrip("/") == ctx.target.repo_target.rstrip("/") and m.origin != "default"
+            ),
+            None,
         )
+        mounted = mount is not None
+        # -v creates a missing source (empty): the container starts and Triton finds no model, no mount error.
+        created_by_v = mount is not None and mount.raw.startswith("-v")
+        if not repo.exists and unreadable_here(repo.display):
+            f.warning(
+                "windows-elsewhere",
+                f"model repository {repo.display!r} is a Windows path; it cannot be read from this system",
+                location=loc,
+                remedy="run triton-doctor on the Windows host (PowerShell) or inside WSL, or from the project folder "
+                "that holds model_repository/, or pass its copy here: --repo PATH",
+            )
+            return f.outcome(f"{repo.display} cannot be read here")
         if not repo.exists:
+            windows = "\\" in repo.display and "/" not in repo.display
+            make = f'mkdir "{repo.display}\\<model>\\1"' if windows else f"mkdir -p {repo.display}/<model>/1"
             f.error(
                 "missing",
-                f"model repository {repo.display!r} does not exist",
+                f"model repository {repo.display!r} does not exist"
+                + (": docker run -v creates it empty, and Triton starts with no model" if created_by_v else ""),
                 location=loc,
                 evidence=f"looked for {repo.path}",
-                remedy=f"create it (mkdir -p {repo.display}/<model>/1) or pass the right path: --repo PATH",
-                catalog_id="bind-source-missing" if mounted else None,
+                remedy=f"create it ({make}) or pass the right path: --repo PATH",
+                catalog_id="bind-source-missing" if mounted and not created_by_v else None,
             )
             return f.outcome(f"{repo.display} does not exist")
         if not repo.is_dir:
@@ -96,4 +119,8 @@ class ModelRepository(Check):
         summary = f"{repo.display}: {len(repo.model_dirs)} model(s): {', '.join(repo.model_dirs)}"
         if ctx.target.models:
             summary += f"; checking {', '.join(present) or 'none'}"
-        return f.outcome(summary)
+        outcome = f.outcome(summary)
+        if len(repo.model_dirs) <= BRIEF_ABOVE:
+            return outcome
+        checking = f"; checking {len(present)}" if ctx.target.models else ""
+        return replace(outcome, brief=f"{repo.display}: {len(repo.model_dirs)} model(s){checking} (-v lists them)")

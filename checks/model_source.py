@@ -10,6 +10,14 @@ from triton_doctor.results import Category, Location, Outcome
 from triton_doctor.units import human_bytes
 
 
+def download_command(host_dir: str) -> str:
+    """``hf download ORG/NAME --local-dir DIR``, the id read from the guide's folder naming (``org_name``)."""
+    name = host_dir.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    org, sep, rest = name.partition("_")
+    repo_id = f"{org}/{rest}" if sep and org and rest else "<org>/<name>"
+    return f'hf download {repo_id} --local-dir "{host_dir}"'
+
+
 class ModelSource(Check):
     """Where the weights come from."""
 
@@ -30,6 +38,7 @@ class ModelSource(Check):
         "host-path": "a Windows or relative host path in model.json",
         "invalid": "neither a Hub id nor an absolute path",
         "not-mounted": "the container path lies under no mount",
+        "not-downloaded": "the local model directory is empty: the download never happened",
         "volume": "the path lies in a named volume the doctor cannot look into",
         "missing": "the host directory behind the path does not exist",
         "no-config": "no config.json in the model directory",
@@ -76,6 +85,15 @@ class ModelSource(Check):
             )
             return
         local = ctx.local_model(value)
+        if local.mount is None and ctx.target.server_url:
+            f.info(
+                "not-mounted",
+                f"{value!r}: the running server's mounts are not known here (--server); its repository index "
+                "says whether the model loaded",
+                model=model.name,
+                location=loc,
+            )
+            return
         if local.mount is None:
             targets = ", ".join(sorted({m.target for m in ctx.target.mounts})) or "none"
             top = "/" + value.strip("/").split("/")[0]
@@ -103,6 +121,7 @@ class ModelSource(Check):
             return
         where = f"{value} -> host {local.host_display}"
         host_loc = Location(path=local.host_display)
+        download = download_command(local.host_display)
         if not local.exists or not local.is_dir:
             what = "does not exist" if not local.exists else "is not a directory"
             f.error(
@@ -111,9 +130,18 @@ class ModelSource(Check):
                 model=model.name,
                 location=loc,
                 evidence=where,
-                remedy=f"download the model there (huggingface_hub.snapshot_download(repo_id, local_dir="
-                f"'{local.host_display}')) or fix the path in model.json",
+                remedy=f"download the model there ({download}) or fix the path in model.json",
                 catalog_id="local-model-path-not-mounted",
+            )
+            return
+        if not [name for name in local.files if not name.startswith(".")]:
+            f.error(
+                "not-downloaded",
+                f"{local.host_display} is empty: the model was never downloaded there",
+                model=model.name,
+                location=loc,
+                evidence=where,
+                remedy=f"download it: {download}",
             )
             return
         if local.config is None:

@@ -13,6 +13,7 @@ class MountCoverage(Check):
     id = "mount-coverage"
     title = "Model repository mounted"
     category = Category.MOUNTS
+    describes_new_container = True
     after = frozenset({"mount-sources"})
     explanation = (
         "tritonserver --model-repository=/models reads the container's /models: it must be the target of a bind "

@@ -16,6 +16,7 @@ class MountDaemonView(Check):
     id = "mount-daemon-view"
     title = "Mounts seen by Docker"
     category = Category.MOUNTS
+    describes_new_container = True
     requires = frozenset({"docker-daemon"})
     after = frozenset({"mount-coverage"})
     timeout_s = 60.0

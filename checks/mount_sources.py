@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
@@ -11,6 +12,9 @@ from triton_doctor.mountpaths import resolve_source
 from triton_doctor.results import Category, Location, Outcome
 from triton_doctor.tokens import HF_HOME_TARGET
 
+#: A guide's placeholder left in a path, e.g. ``<ваше_имя_пользователя>`` or ``<your_user>``.
+PLACEHOLDER = re.compile(r"<[^<>\\/]+>")
+
 
 class MountSources(Check):
     """Bind-mount sources on the host."""
@@ -18,6 +22,7 @@ class MountSources(Check):
     id = "mount-sources"
     title = "Bind-mount sources"
     category = Category.MOUNTS
+    describes_new_container = True
     explanation = (
         'docker run refuses a bind mount whose source does not exist (\'invalid mount config for type "bind": '
         "bind source path does not exist'). --mount needs an absolute path (a relative one is an error, ~ is not "
@@ -25,7 +30,9 @@ class MountSources(Check):
         "/mnt/c/.... The HF cache mount must be writable: the container downloads into it."
     )
     sub_ids = {
-        "missing": "the source does not exist",
+        "missing": "the source does not exist (--mount: docker run fails)",
+        "will-create": "-v with a missing source: Docker creates an empty directory",
+        "placeholder": "the path still holds a <placeholder> of the guide",
         "not-dir": "the source is a file where a directory is mounted",
         "unreadable": "the source cannot be read",
         "cache-unwritable": "the HF cache mount is read-only or not writable",
@@ -50,6 +57,19 @@ class MountSources(Check):
             if mount.type != "bind":
                 f.info(
                     "volume", f"{mount.target} is the {mount.type} {mount.source or '(anonymous)'!r}", evidence=evidence
+                )
+                continue
+            placeholder = PLACEHOLDER.search(mount.source)
+            if placeholder:
+                f.error(
+                    "placeholder",
+                    f"{src} still holds the placeholder {placeholder.group()}: the guide's text to replace, "
+                    "not a folder",
+                    evidence=evidence,
+                    location=loc,
+                    catalog_id="bind-source-missing",
+                    remedy=f"replace {placeholder.group()} with the real folder name (e.g. your user name) "
+                    "in the command",
                 )
                 continue
             resolved = resolve_source(mount, dialect, cwd)
@@ -92,6 +112,22 @@ class MountSources(Check):
                 )
             path = resolved.path
             if path is None:
+                continue
+            if not path.exists() and mount.raw.startswith("-v"):
+                # -v (unlike --mount) creates a missing host directory: the container starts with it empty.
+                f.warning(
+                    "will-create",
+                    f"bind source {src} does not exist: Docker will create an empty directory and mount it at "
+                    f"{mount.target}",
+                    evidence=evidence,
+                    location=loc,
+                    remedy=f"fix the path, or fill {path} before starting the container"
+                    + (
+                        " (the model repository: the folder that holds <model>/config.pbtxt)"
+                        if mount.target == ctx.target.repo_target
+                        else ""
+                    ),
+                )
                 continue
             if not path.exists():
                 f.error(

@@ -17,6 +17,7 @@ from triton_doctor.outputs import emit, parse_outputs
 from triton_doctor.policy import Policy, PolicyError, exit_code
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import CheckResult, ExitCode, Finding, Report
+from triton_doctor.rootcause import RootCauses
 from triton_doctor.runner import RunOptions, run_checks
 from triton_doctor.target import Target, TargetError, TargetInput, build_target
 from triton_doctor.tokens import known_secrets, redact
@@ -36,7 +37,8 @@ class CheckRequest:
     fail_on: str | None = None
     verbose: bool = False
     live: bool = False
-    sample: bool = False
+    #: ``--sample``: False, True or "fixed" (the guide's shapes made right), or "guide" (its files as written).
+    sample: bool | str = False
     timeout_scale: float = 1.0
     #: LiveOptions for --live / up (None: defaults).
     live_options: Any = None
@@ -51,10 +53,13 @@ class CheckRequest:
     write_baseline: str | None = None
 
 
-def sample_paths() -> tuple[Path, Path]:
-    """The shipped sample: ``(model_repository, local_models)`` in the guide's shape."""
-    root = Path(str(resources.files("triton_doctor").joinpath("data", "sample")))
-    return root / "model_repository", root / "local_models"
+def sample_paths(*, guide: bool = False) -> tuple[Path, Path]:
+    """A shipped sample: ``(model_repository, local_models)``. The default is the guide's two shapes made
+    right; ``guide=True`` is the guide's files exactly as written (``max_batch_size: 256`` included)."""
+    data = resources.files("triton_doctor").joinpath("data")
+    root = Path(str(data.joinpath("sample")))
+    repo = Path(str(data.joinpath("sample_guide"))) / "model_repository" if guide else root / "model_repository"
+    return repo, root / "local_models"
 
 
 def make_console(stream: TextIO) -> Any:
@@ -80,7 +85,7 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     input (the CLI maps both to exit code 2).
     """
     if req.sample:
-        repo, local = sample_paths()
+        repo, local = sample_paths(guide=req.sample == "guide")
         req.target.repo = req.target.repo or str(repo)
         req.target.mounts = (*req.target.mounts, f"{repo}:/models", f"{local}:/local_models")
     target, config = build_target(req.target)
@@ -225,6 +230,7 @@ def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
         findings=findings,
         suppressed=suppressed,
         skip_reason=clean(result.skip_reason),
+        brief=clean(result.brief),
         error=clean(result.error),
         traceback=clean(result.traceback),
     )
@@ -267,8 +273,10 @@ def _run_with_progress(
         if status is not None:
             status.update(f"{check.title} ({check.id})")
 
+    roots = RootCauses()
+
     def on_done(result: CheckResult) -> None:
-        result = redact_result(policy.filter_findings(redact_result(result, secrets)), secrets)
+        result = roots.link(redact_result(policy.filter_findings(redact_result(result, secrets)), secrets))
         results.append(result)
         render_result(console, result, verbose=req.verbose)
 

@@ -40,6 +40,9 @@ class Check:
     network: ClassVar[bool] = False
     #: Runs only when asked for (``--live``, ``--only``): slow or has side effects such as containers.
     opt_in: ClassVar[bool] = False
+    #: Describes the container still to be started (its ports, name, mounts, options, GPU runtime): with
+    #: ``--server`` the server already runs, so the runner skips it rather than judge the running one.
+    describes_new_container: ClassVar[bool] = False
     #: Longer text for ``triton-doctor explain``: why this matters and how findings are fixed.
     explanation: ClassVar[str] = ""
     #: Sub-ids this check can emit, with a one-line meaning (for ``explain`` and ``--skip id[sub]``).

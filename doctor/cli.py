@@ -129,6 +129,13 @@ def _target_options(func: Any) -> Any:
             metavar="SECONDS",
             help="Live stage: how long to wait for READY.",
         ),
+        click.option(
+            "--grpc",
+            "grpc_url",
+            metavar="HOST:PORT",
+            help="--server: the server's gRPC endpoint for the gRPC generation "
+            "(default: the HTTP host with port 8001 when HTTP is 8000).",
+        ),
         click.option("--keep", is_flag=True, help="Live stage: leave a healthy container running."),
         click.option(
             "--no-gpus", is_flag=True, help="Live stage: start the container without --gpus (CPU-only images)."
@@ -152,7 +159,9 @@ def _target_options(func: Any) -> Any:
     return func
 
 
-def _live_options(live_timeout: float, keep: bool, no_gpus: bool, prompt: str, sampling: str) -> Any:
+def _live_options(
+    live_timeout: float, keep: bool, no_gpus: bool, prompt: str, sampling: str, grpc_url: str | None = None
+) -> Any:
     import json
 
     from triton_doctor.live import LiveOptions
@@ -165,7 +174,10 @@ def _live_options(live_timeout: float, keep: bool, no_gpus: bool, prompt: str, s
         _fail_usage(f"--sampling is not usable JSON: {str(exc)[:200]}")
     if not isinstance(params, dict):
         _fail_usage('--sampling must be a JSON object, e.g. {"max_tokens": 32}')
-    return LiveOptions(timeout_s=live_timeout, keep=keep, gpus=not no_gpus, prompt=prompt, sampling=params)
+    grpc = None if grpc_url is None else grpc_url if "://" in grpc_url else f"grpc://{grpc_url}"
+    return LiveOptions(
+        timeout_s=live_timeout, keep=keep, gpus=not no_gpus, prompt=prompt, sampling=params, grpc_url=grpc
+    )
 
 
 def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
@@ -176,7 +188,14 @@ def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
     if target["docker_command"] and target["docker_command_file"]:
         _fail_usage("give --docker-command or --docker-command-file, not both")
     options = (
-        _live_options(target["live_timeout"], target["keep"], target["no_gpus"], target["prompt"], target["sampling"])
+        _live_options(
+            target["live_timeout"],
+            target["keep"],
+            target["no_gpus"],
+            target["prompt"],
+            target["sampling"],
+            target["grpc_url"],
+        )
         if live
         else None
     )
@@ -270,7 +289,13 @@ def _run(request: Any) -> None:
     help="Lowest status that makes the exit code 1 (default: fail).",
 )
 @click.option(
-    "--sample", is_flag=True, help="Check the sample repository shipped with triton-doctor (the guide's two shapes)."
+    "--sample",
+    type=click.Choice(["fixed", "guide"]),
+    is_flag=False,
+    flag_value="fixed",
+    default=None,
+    help="Check a sample repository shipped with triton-doctor: the guide's two shapes made right (--sample), "
+    "or the guide's files exactly as written (--sample guide: its max_batch_size: 256 is found).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
 def check(
@@ -283,7 +308,7 @@ def check(
     baseline: str | None,
     write_baseline: str | None,
     fail_on: str | None,
-    sample: bool,
+    sample: str | None,
     verbose: bool,
     **target: Any,
 ) -> None:
@@ -302,19 +327,44 @@ def check(
             outputs=outputs,
             fail_on=fail_on,
             verbose=verbose,
-            sample=sample,
+            sample=sample or False,
         )
     )
 
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 @_target_options
-@click.option("--format", "fmt", type=FORMAT_CHOICE, default=None)
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMAT_CHOICE,
+    default=None,
+    help="Report format (text goes to stderr; the others to stdout or --output).",
+)
 @click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]PATH", help=OUTPUT_HELP)
-@click.option("-v", "--verbose", is_flag=True)
-def up(fmt: str | None, outputs: tuple[str, ...], verbose: bool, **target: Any) -> None:
-    """Bring Triton + vLLM up and wait until every model is READY (no generation)."""
-    _run(_request(target, live=True, only=("live-server",), fmt=fmt, outputs=outputs, verbose=verbose))
+@click.option(
+    "--fail-on",
+    type=click.Choice(["warn", "fail"]),
+    default=None,
+    help="Lowest status that makes the exit code 1 (default: fail).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
+def up(fmt: str | None, outputs: tuple[str, ...], fail_on: str | None, verbose: bool, **target: Any) -> None:
+    """Bring Triton + vLLM up, wait until every model is READY and make one test generation.
+
+    Without a Docker daemon (and without --server) it exits 1: the bring-up could not be done.
+    """
+    _run(
+        _request(
+            target,
+            live=True,
+            only=("live-server", "live-generate"),
+            fmt=fmt,
+            outputs=outputs,
+            fail_on=fail_on,
+            verbose=verbose,
+        )
+    )
 
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)

@@ -280,6 +280,20 @@ class Context:
 
         return self.fact(("live",), compute)
 
+    def live_generations(self) -> Any:
+        """The live outcome after the test generations (made once, when a model is READY)."""
+        out = self.live_outcome()
+        if self._live_session is None:
+            return out
+        return self.fact(("live-generate",), self._live_session.generate)
+
+    def server_model_config(self, name: str) -> Any:
+        """``GET /v2/models/NAME/config`` of the ``--server`` (a :class:`ServerConfig`)."""
+        from triton_doctor.probes.triton_config import server_model_config
+
+        url = self.target.server_url or ""
+        return self.fact(("server-config", name), lambda: server_model_config(url, name))
+
     def fact(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         """Return the cached fact ``key``, computing it once with ``compute``."""
         with self._guard:

@@ -8,13 +8,18 @@ reasons. The finding that explains why (``model-config[syntax]``...) is reported
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 from triton_doctor.check import FindingFactory
 from triton_doctor.context import Context, ModelFacts
 from triton_doctor.results import Outcome, Severity
 
-__all__ = ["NotEvaluable", "per_model"]
+__all__ = ["BRIEF_ABOVE", "NotEvaluable", "per_model"]
+
+#: Above this many models the text report's headline gives counts and only the models with findings.
+BRIEF_ABOVE = 5
 
 
 class NotEvaluable(Exception):
@@ -42,7 +47,11 @@ def per_model(
         except NotEvaluable as why:
             skipped.append(f"{name}: {why}")
     if not checked:
-        return Outcome(skip_reason="; ".join(skipped))
+        outcome = Outcome(skip_reason="; ".join(skipped))
+        if len(skipped) <= BRIEF_ABOVE:
+            return outcome
+        reasons = Counter(part.split(": ", 1)[1] for part in skipped)
+        return replace(outcome, brief="; ".join(f"{n} model(s): {why}" for why, n in reasons.most_common()))
     parts: list[str] = []
     for name in checked:
         errors = sum(1 for f in findings.findings if f.model == name and f.severity is Severity.ERROR)
@@ -52,7 +61,17 @@ def per_model(
     summary = "; ".join(parts)
     if skipped:
         summary += f"; not checked: {'; '.join(skipped)}"
-    return findings.outcome(summary)
+    outcome = findings.outcome(summary)
+    if len(checked) + len(skipped) <= BRIEF_ABOVE:
+        return outcome
+    # Many models: counts, then only the models with findings (-v and the machine formats list them all).
+    flagged = [part for name, part in zip(checked, parts, strict=True) if part != f"{name}: {ok}"]
+    brief = f"{len(checked)} model(s): {ok}"
+    if flagged:
+        brief = f"{len(checked)} model(s), {len(flagged)} with findings: {'; '.join(flagged)}"
+    if skipped:
+        brief += f"; {len(skipped)} not checked (-v lists them)"
+    return replace(outcome, brief=brief)
 
 
 def require_config(model: ModelFacts) -> object:

@@ -7,13 +7,15 @@ that fails to import, or whose metadata is wrong, is reported (``load_errors``) 
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 
 from triton_doctor.check import ID_RE, Check
 from triton_doctor.results import Category
 
-__all__ = ["GROUP", "Registry", "load_registry", "validate_check"]
+__all__ = ["GROUP", "Registry", "import_timeout", "load_registry", "validate_check"]
 
 GROUP = "triton_doctor.checks"
 
@@ -52,13 +54,52 @@ def _entry_points() -> list[EntryPoint]:
     return sorted(entry_points(group=GROUP), key=lambda ep: (ep.name, ep.value))
 
 
+#: Seconds one entry point may take to import (``TRITON_DOCTOR_PLUGIN_TIMEOUT``); a plugin that hangs on
+#: import is reported as not loaded instead of hanging ``check``, ``list-checks`` and ``explain``.
+DEFAULT_IMPORT_TIMEOUT_S = 10.0
+
+
+def import_timeout() -> float:
+    """The per-plugin import timeout from the environment (default :data:`DEFAULT_IMPORT_TIMEOUT_S`)."""
+    raw = os.environ.get("TRITON_DOCTOR_PLUGIN_TIMEOUT", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_IMPORT_TIMEOUT_S
+    return value if value > 0 else DEFAULT_IMPORT_TIMEOUT_S
+
+
+def _load(ep: EntryPoint, timeout: float) -> object:
+    """``ep.load()`` in a daemon thread, given up after ``timeout`` seconds (the thread is abandoned)."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = ep.load()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"plugin:{ep.name}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"importing it did not finish in {timeout:g} s (TRITON_DOCTOR_PLUGIN_TIMEOUT)")
+    error = box.get("error")
+    if isinstance(error, BaseException):
+        if not isinstance(error, Exception):
+            raise RuntimeError(f"{type(error).__name__} while importing: {error}")
+        raise error
+    return box.get("value")
+
+
 def load_registry(eps: list[EntryPoint] | None = None) -> Registry:
-    """Import every registered check; collect, never raise, the failures."""
+    """Import every registered check; collect, never raise, the failures (a hung import included)."""
     registry = Registry()
+    timeout = import_timeout()
     for ep in eps if eps is not None else _entry_points():
         label = f"{ep.name} = {ep.value}"
         try:
-            cls = validate_check(ep.load(), ep.name)
+            cls = validate_check(_load(ep, timeout), ep.name)
         except Exception as exc:  # noqa: BLE001 - any plugin failure is reported, not fatal
             registry.errors.append((label, f"{type(exc).__name__}: {exc}"))
             continue

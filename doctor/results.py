@@ -132,6 +132,9 @@ class Outcome:
     findings: tuple[Finding, ...] = ()
     #: Set when the check does not apply (nothing to look at, offline, ...): the status becomes ``skip``.
     skip_reason: str | None = None
+    #: A shorter summary for the text report without -v (e.g. counts instead of 200 model names); the
+    #: machine formats and -v keep ``summary``.
+    brief: str | None = None
 
     @property
     def status(self) -> Status:
@@ -174,6 +177,8 @@ class CheckResult:
     traceback: str | None = None
     #: Findings hidden by the policy, with the reason; they do not count towards the status.
     suppressed: tuple[Suppression, ...] = ()
+    #: The text report's summary without -v, when shorter than ``summary`` (see :attr:`Outcome.brief`).
+    brief: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

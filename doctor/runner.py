@@ -28,13 +28,16 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from triton_doctor.check import Check
 from triton_doctor.context import Context
 from triton_doctor.results import Category, CheckResult, Outcome, Severity, Status
 
-__all__ = ["RunOptions", "abandoned", "finish", "order_checks", "run_checks"]
+__all__ = ["SERVER_SKIP", "RunOptions", "abandoned", "check_timeout", "finish", "order_checks", "run_checks"]
+
+#: Why a check of the container still to be started does not run with ``--server``.
+SERVER_SKIP = "--server: the server is already running"
 
 #: Findings kept per check; the rest are counted in the summary.
 MAX_FINDINGS = 100
@@ -105,6 +108,20 @@ def order_checks(checks: Iterable[type[Check]]) -> list[type[Check]]:
     return ordered
 
 
+#: The longest any check may run (the live bring-up's own --timeout is shorter by default).
+MAX_TIMEOUT_S = 3600.0
+#: The longest a plugin's check may run, whatever its ``timeout_s`` says: a plugin cannot hang ``check``.
+PLUGIN_TIMEOUT_S = 300.0
+
+
+def check_timeout(check: type[Check]) -> float:
+    """``check.timeout_s``, capped: built-ins at :data:`MAX_TIMEOUT_S`, plugins at :data:`PLUGIN_TIMEOUT_S`."""
+    raw = getattr(check, "timeout_s", 30.0)
+    wanted = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 0 else 30.0
+    builtin = check.__module__.startswith("triton_doctor.checks.")
+    return min(wanted, MAX_TIMEOUT_S if builtin else PLUGIN_TIMEOUT_S)
+
+
 def _execute(check: type[Check], ctx: Context, timeout: float) -> tuple[Outcome | None, str | None, str | None]:
     box: dict[str, object] = {}
 
@@ -137,7 +154,7 @@ def _cap_findings(outcome: Outcome) -> Outcome:
     kept = tuple(outcome.findings[i] for i in sorted(ranked[:MAX_FINDINGS]))
     more = len(outcome.findings) - MAX_FINDINGS
     summary = f"{outcome.summary} ({more} more findings not shown)".strip()
-    return Outcome(summary=summary, findings=kept, skip_reason=outcome.skip_reason)
+    return replace(outcome, summary=summary, findings=kept)
 
 
 def run_checks(
@@ -165,12 +182,14 @@ def run_checks(
         trace: str | None = None
         if check.id in options.skipped:
             outcome = Outcome(skip_reason=options.skipped[check.id])
+        elif ctx.target.server_url and getattr(check, "describes_new_container", False):
+            outcome = Outcome(skip_reason=SERVER_SKIP)
         elif blocked:
             outcome = Outcome(skip_reason=f"requires {', '.join(blocked)}")
         elif check.network and options.offline:
             outcome = Outcome(skip_reason="needs the network; --offline given")
         else:
-            outcome, error, trace = _execute(check, ctx, check.timeout_s * options.timeout_scale)
+            outcome, error, trace = _execute(check, ctx, check_timeout(check) * options.timeout_scale)
             if outcome is not None:
                 outcome = _cap_findings(outcome)
         duration = int((time.monotonic() - start) * 1000)
@@ -195,6 +214,7 @@ def run_checks(
                 findings=outcome.findings,
                 duration_ms=duration,
                 skip_reason=outcome.skip_reason,
+                brief=outcome.brief,
             )
         results[check.id] = result
         if on_done is not None:

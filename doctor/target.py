@@ -101,6 +101,11 @@ def _in_wsl() -> bool:
         return False
 
 
+def unreadable_here(source: str) -> bool:
+    """A Windows path (``C:\\...``) on a system that can read neither it nor its WSL twin ``/mnt/c/...``."""
+    return bool(_WIN_PATH.match(source)) and os.name != "nt" and not _in_wsl()
+
+
 def host_path(source: str) -> Path:
     """Where a mount source lives for this process: ``C:\\x`` becomes ``/mnt/c/x`` inside WSL."""
     match = _WIN_PATH.match(source)
@@ -336,8 +341,11 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
         command_origin = f"{config_path}: docker_command"
     docker: DockerRun | None = None
     if command_text is not None:
+        # A .sh file (or a shebang) is run by a POSIX shell whatever PowerShell syntax it holds ($env:HF_TOKEN).
+        posix = isinstance(command_file, str) and command_origin == str(command_file)
+        posix = posix and (Path(str(command_file)).suffix in {".sh", ".bash"} or command_text.startswith("#!"))
         try:
-            docker = parse_docker_run(command_text)
+            docker = parse_docker_run(command_text, "bash" if posix else None)
         except DockerCommandError as exc:
             raise TargetError(f"{command_origin}: {exc}") from exc
         sources.append(command_origin)
@@ -368,6 +376,11 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
     if repo is None:
         mount = next((m for m in reversed(mounts) if m.target.rstrip("/") == repo_target.rstrip("/")), None)
         repo = str(host_path(mount.source)) if mount is not None and mount.type == "bind" else DEFAULT_REPO
+        if unreadable_here(repo) and (inp.cwd / DEFAULT_REPO).is_dir():
+            # The guide's PowerShell command run from its project folder: the Windows source cannot be read on
+            # this system, but ./model_repository is the same folder's copy; check that one and say so.
+            sources.append(f"{DEFAULT_REPO} (the command's {repo} cannot be read on this system)")
+            repo = DEFAULT_REPO
     # The repository is mounted at /models unless said otherwise.
     if not any(m.target.rstrip("/") == repo_target.rstrip("/") for m in mounts):
         mounts.insert(0, MountSpec(source=repo, target=repo_target, origin="default"))

@@ -74,3 +74,19 @@ def running_container(client: Any, command: list[str] | None = None, **kwargs: A
         yield container
     finally:
         container.remove(force=True)
+
+
+def free_ports(count: int = 1) -> list[int]:
+    """``count`` distinct TCP ports the OS hands out now (bound together to port 0, then released)."""
+    import socket
+
+    holders = []
+    try:
+        for _ in range(count):
+            holder = socket.socket()
+            holder.bind(("0.0.0.0", 0))
+            holders.append(holder)
+        return [h.getsockname()[1] for h in holders]
+    finally:
+        for holder in holders:
+            holder.close()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES, all_findings, run_cli
-from tests.dockerutil import TEST_LABEL, docker_client, running_container
+from tests.dockerutil import TEST_LABEL, docker_client, free_ports, running_container
 from triton_doctor.probes.docker_probe import PROBE_LABEL
 
 HEALTHY = FIXTURES / "repos" / "healthy-local"
@@ -31,8 +31,11 @@ def _command(
     *mounts: str,
     extra: str = "",
     name: str = "triton_doctor_test_server",
-    ports: str = "-p 18000:8000 -p 18001:8001 -p 18002:8002",
+    ports: str | None = None,
 ) -> str:
+    if ports is None:
+        http, grpc, metrics = free_ports(3)
+        ports = f"-p {http}:8000 -p {grpc}:8001 -p {metrics}:8002"
     mount_args = " ".join(f"--mount type=bind,source={m.split(':')[0]},target={m.split(':')[1]}" for m in mounts)
     return (
         f"docker run --gpus all -d --shm-size=1g {ports} {mount_args} --name {name} {extra} {IMAGE} "
@@ -104,12 +107,13 @@ def test_container_name_conflict(client: Any) -> None:
 
 
 def test_port_held_by_a_container(client: Any) -> None:
-    with running_container(client, name="triton_doctor_test_port", ports={"8000/tcp": 18100}):
-        command = _command(f"{HEALTHY}/model_repository:/models", ports="-p 18100:8000")
+    (port,) = free_ports(1)
+    with running_container(client, name="triton_doctor_test_port", ports={"8000/tcp": port}):
+        command = _command(f"{HEALTHY}/model_repository:/models", ports=f"-p {port}:8000")
         code, report, _ = _run("check", "--only", "docker-ports", "--docker-command", command)
     found = _findings(report)["docker-ports[in-use]"]
     assert code == 1 and found["catalog_id"] == "port-in-use"
-    assert "host port 18100 (HTTP) is held by container triton_doctor_test_port" in found["message"]
+    assert f"host port {port} (HTTP) is held by container triton_doctor_test_port" in found["message"]
 
 
 def test_port_held_by_a_process() -> None:
@@ -200,8 +204,9 @@ def test_daemon_too_slow(silent_daemon: str) -> None:
 def test_plain_check_on_broken_guide_command(client: Any, tmp_path: Path) -> None:
     """The issue's bar: version gap, missing GPU and runtime, every mount problem, with catalog ids; exit 1."""
     missing = tmp_path / "triton_project" / "local_models"
+    http, grpc, metrics = free_ports(3)
     command = (
-        "docker run --gpus all -d --rm -p 18000:8000 -p 18001:8001 -p 18002:8002 "
+        f"docker run --gpus all -d --rm -p {http}:8000 -p {grpc}:8001 -p {metrics}:8002 "
         f"--mount type=bind,source={HEALTHY}/model_repository,target=/models "
         f"--mount type=bind,source={missing},target=/local_models "
         "--mount type=bind,source=relative/dir,target=/extra "
@@ -238,3 +243,29 @@ def test_image_present_absent_and_not_vllm(client: Any) -> None:
     found = _findings(report)["docker-image[not-vllm]"]
     assert code == 1 and found["catalog_id"] == "wrong-image-no-vllm-backend"
     assert "25.06-vllm-python-py3" in found["remedy"]
+
+
+def test_mount_probe_of_a_big_folder_leaves_no_container(client: Any, tmp_path: Path) -> None:
+    """The daemon's listing is read up to 50 entries; the half-read archive used to block the removal."""
+    import time
+
+    from triton_doctor.probes.docker_probe import DockerProbe
+
+    for i in range(80):
+        (tmp_path / f"model_{i:02d}").mkdir()
+        (tmp_path / f"model_{i:02d}" / "weights.bin").write_bytes(b"\0" * 65536)
+    probe = DockerProbe()
+    try:
+        start = time.monotonic()
+        (result,) = probe.probe_mounts([(str(tmp_path), "/models", True)])
+        elapsed = time.monotonic() - start
+    finally:
+        probe.close()
+    assert result.ok and len(result.entries) == 50
+    mine = [
+        c
+        for c in client.api.containers(all=True, filters={"label": PROBE_LABEL})
+        if any(m.get("Source") == str(tmp_path) for m in c.get("Mounts") or [])
+    ]
+    assert mine == []
+    assert elapsed < probe.timeout, elapsed  # never waited for the blocked connection

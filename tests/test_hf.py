@@ -154,3 +154,13 @@ def test_unreachable_hub_is_a_warning(tmp_path: Path) -> None:
     assert code == 0
     assert found["hf-model-access[unreachable]"]["severity"] == "warning"
     assert found["hf-token[unchecked]"]["severity"] == "warning"
+
+
+def test_invalid_token_leaves_model_access_unchecked(hub: HubState, tmp_path: Path) -> None:
+    code, report, _ = _check(hub, tmp_path, GATED, INVALID)
+    found = _ids(report)
+    assert code == 1 and "hf-token[invalid]" in found
+    assert "hf-model-access[not-found]" not in found
+    unchecked = found["hf-model-access[unchecked]"]
+    assert unchecked["severity"] == "warning" and "could not be checked" in unchecked["message"]
+    assert unchecked["catalog_id"] is None

@@ -11,8 +11,10 @@ Without a daemon they skip; under TRITON_DOCTOR_REQUIRE_DOCKER=1 they must run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,7 +29,7 @@ import pytest
 
 from fixtures.generate import LOCAL_CONFIG
 from tests.conftest import ROOT, all_findings
-from tests.dockerutil import docker_client
+from tests.dockerutil import docker_client, free_ports
 from triton_doctor.probes.docker_probe import PROBE_LABEL
 
 CONFIG = LOCAL_CONFIG.replace('name: "gemma_local"', 'name: "tiny"')  # the guide's local-model config
@@ -81,12 +83,15 @@ def _repo(tmp: Path, *, config: str = CONFIG, engine: dict[str, Any] | None = No
 
 
 def _guide_command(
-    stack: str, repo: Path, local_models: Path | None, *, port: int = 18000, model_repository: str = "/models"
+    stack: str, repo: Path, local_models: Path | None, *, port: int | None = None, model_repository: str = "/models"
 ) -> str:
-    """The guide's docker run for local models, with the local stack image and without --gpus all."""
+    """The guide's docker run for local models, with the local stack image and without --gpus all; host ports
+    from the OS (``port`` for HTTP when given)."""
     local = f"--mount type=bind,source={local_models},target=/local_models " if local_models else ""
+    http, grpc, metrics = free_ports(3)
+    http = port or http
     return (
-        f"docker run -d --rm -p {port}:8000 -p {port + 1}:8001 -p {port + 2}:8002 "
+        f"docker run -d --rm -p {http}:8000 -p {grpc}:8001 -p {metrics}:8002 "
         f"--env HUGGING_FACE_HUB_TOKEN=$HF_TOKEN --mount type=bind,source={repo},target=/models {local}"
         "--mount type=volume,source=triton_doctor_test_hf_cache,target=/root/.cache/huggingface "
         f"--name triton_vllm_server {stack} tritonserver --model-repository={model_repository} "
@@ -116,23 +121,47 @@ def _live_findings(report: dict[str, Any], check: str = "live-server") -> list[d
     return [f for c in report["checks"] if c["check"] == check for f in c["findings"]]
 
 
+def _mine(client: Any, tmp_path: Path) -> list[Any]:
+    """The doctor's containers of this test (by their mounts under ``tmp_path``): the daemon may be shared."""
+    return [
+        c
+        for c in _leftovers(client)
+        if any(str(m.get("Source", "")).startswith(str(tmp_path)) for m in c.get("Mounts") or [])
+    ]
+
+
 def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     command = _guide_command(stack, repo, local_models)
+    name_free = not client.api.containers(all=True, filters={"name": "^/triton_vllm_server$"})
     code, report, stderr = _doctor("check", "--live", "--only", "live", "--keep", "--docker-command", command)
-    statuses = {c["check"]: c["status"] for c in report["checks"]}
-    assert statuses == {"live-server": "pass", "live-generate": "pass"}, stderr
-    assert code == 0
-    generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
-    assert len(generated) == 3, generated  # generate_stream, generate, gRPC stream
-    assert all("chunk" in f["message"] for f in generated)
-    kept = _leftovers(client)
-    assert len(kept) == 1 and "kept container" in stderr
+    kept = _mine(client, tmp_path)
     try:
-        # Remote mode against the kept server, with the user's sampling parameters lacking max_tokens.
-        code, report, _ = _doctor(
-            "check", "--server", "http://127.0.0.1:18000", "--only", "live", "--sampling", '{"temperature": 0}'
+        statuses = {c["check"]: c["status"] for c in report["checks"]}
+        assert statuses == {"live-server": "pass", "live-generate": "pass", "server-models": "skip"}, stderr
+        assert code == 0
+        generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
+        assert len(generated) == 3, generated  # generate_stream, generate, gRPC stream
+        assert all("chunk" in f["message"] for f in generated)
+        assert len(kept) == 1 and "kept container" in stderr
+        if name_free:
+            assert kept[0]["Names"] == ["/triton_vllm_server"]  # --keep keeps the command's free --name
+        url = re.search(r"HTTP (http://[0-9.]+:[0-9]+)", stderr)
+        assert url is not None, stderr
+        server = url.group(1)
+        grpc = re.search(r"gRPC grpc://([0-9.]+:[0-9]+)", stderr)
+        assert grpc is not None, stderr
+        # Remote mode against the kept server: its own models and configs, and the three generations.
+        code, report, stderr = _doctor(
+            "check", "--server", server, "--grpc", grpc.group(1), "--repo", str(repo), "--docker-command", command
         )
+        statuses = {c["check"]: c["status"] for c in report["checks"]}
+        assert statuses["server-models"] == "pass" and statuses["live-generate"] == "pass", stderr
+        assert statuses["docker-ports"] == "skip" and statuses["mount-coverage"] == "skip"
+        assert "port-in-use" not in json.dumps(report)
+        assert len([f for f in all_findings(report) if f["id"] == "live-generate[ok]"]) == 3
+        # The user's sampling parameters lacking max_tokens.
+        code, report, _ = _doctor("check", "--server", server, "--only", "live", "--sampling", '{"temperature": 0}')
         found = {f["id"]: f for f in all_findings(report)}
         assert found["live-generate[output-truncated-16-tokens]"]["catalog_id"] == "output-truncated-16-tokens"
         assert {c["check"]: c["status"] for c in report["checks"]}["live-server"] == "pass"
@@ -140,7 +169,7 @@ def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, loca
         code, report, _ = _doctor(
             "check",
             "--server",
-            "http://127.0.0.1:18000",
+            server,
             "--only",
             "live",
             "--sampling",
@@ -153,7 +182,7 @@ def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, loca
     finally:
         for container in kept:
             client.api.remove_container(container["Id"], force=True)
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -196,9 +225,9 @@ def test_fault_is_diagnosed(
         shutil.rmtree(repo)
     if case == "port-held":
         holder = socket.socket()
-        holder.bind(("0.0.0.0", 18100))
+        holder.bind(("0.0.0.0", 0))
         holder.listen()
-        command_kwargs["port"] = 18100
+        command_kwargs["port"] = holder.getsockname()[1]
     try:
         command = _guide_command(stack, repo, mounts, **command_kwargs)
         code, report, stderr = _doctor(
@@ -211,23 +240,7 @@ def test_fault_is_diagnosed(
     assert code == 1, stderr
     assert findings and findings[0]["catalog_id"] == catalog, findings
     assert findings[0]["message"] and findings[0]["remedy"]
-    assert _leftovers(client) == []
-
-
-def _free_ports() -> int:
-    """A base port from the OS with the two after it free too (the guide publishes three)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("0.0.0.0", 0))
-            base = first.getsockname()[1]
-            try:
-                with socket.socket() as second, socket.socket() as third:
-                    second.bind(("0.0.0.0", base + 1))
-                    third.bind(("0.0.0.0", base + 2))
-            except (OSError, OverflowError):
-                continue
-        return base
-    pytest.skip("no three consecutive free ports")
+    assert _mine(client, tmp_path) == []
 
 
 def test_seq_length_limit_found_statically_and_in_the_live_log(
@@ -240,7 +253,7 @@ def test_seq_length_limit_found_statically_and_in_the_live_log(
     config_file = models / "tiny-llama" / "config.json"
     config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "seq_length": 256}, indent=2))
     repo = _repo(tmp_path, engine={**ENGINE, "max_model_len": 384})
-    command = _guide_command(stack, repo, models, port=_free_ports())
+    command = _guide_command(stack, repo, models)
     code, report, _ = _doctor("check", "--only", "repo", "--offline", "--docker-command", command)
     static = [f for f in all_findings(report) if f["id"] == "max-model-len[exceeds]"]
     assert code == 1 and static and "seq_length" in static[0]["message"] and "256" in static[0]["message"]
@@ -251,12 +264,14 @@ def test_seq_length_limit_found_statically_and_in_the_live_log(
     assert code == 1, stderr
     assert findings and findings[0]["catalog_id"] == "max-model-len-exceeds-model", findings
     assert "seq_length=256" in findings[0]["evidence"] + findings[0]["message"], findings[0]
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
 
 
-def _spawn_doctor(command: str, *extra: str) -> subprocess.Popen[str]:
-    """Start `check --live --only live-server` on ``command`` in the background."""
-    return subprocess.Popen(
+@contextlib.contextmanager
+def _spawn_doctor(command: str, *extra: str) -> Iterator[subprocess.Popen[str]]:
+    """Start `check --live --only live-server` on ``command`` in the background; always reaped (killed if
+    still running), even when the test fails before it waits for it."""
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -274,45 +289,71 @@ def _spawn_doctor(command: str, *extra: str) -> subprocess.Popen[str]:
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
 
 
-def _wait_for_container(client: Any, predicate: Any, timeout: float = 120) -> Any:
+def _wait_for_container(client: Any, tmp_path: Path, predicate: Any, timeout: float = 120) -> Any:
+    """This test's doctor container (by its mounts: the daemon may be shared) once ``predicate`` holds."""
+    import docker.errors
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for container in client.containers.list(all=True, filters={"label": PROBE_LABEL}):
-            if predicate(container):
-                return container
+        for row in _mine(client, tmp_path):
+            try:
+                container = client.containers.get(row["Id"])
+                if predicate(container):
+                    return container
+            except docker.errors.APIError:
+                continue  # removed meanwhile
         time.sleep(0.2)
     raise AssertionError("the doctor's container did not appear")
 
 
 def test_server_killed_while_loading(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
-    command = _guide_command(stack, _repo(tmp_path), local_models, port=18200)
-    proc = _spawn_doctor(command, "--format", "json")
-    container = _wait_for_container(client, lambda c: b"loading: tiny:1" in c.logs())
-    container.kill()
-    stdout, stderr = proc.communicate(timeout=300)
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    with _spawn_doctor(command, "--format", "json") as proc:
+        container = _wait_for_container(client, tmp_path, lambda c: b"loading: tiny:1" in c.logs())
+        container.kill()
+        stdout, stderr = proc.communicate(timeout=300)
     report = json.loads(stdout)
     findings = [f for f in _live_findings(report) if f["severity"] == "error"]
     assert proc.returncode == 1, stderr
     assert findings[0]["catalog_id"] == "host-ram-oom-killed" and "exit" in findings[0]["message"]
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
 
 
 def test_ctrl_c_during_bringup_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
-    command = _guide_command(stack, _repo(tmp_path), local_models, port=18300)
-    proc = _spawn_doctor(command)
-    _wait_for_container(client, lambda c: c.status == "running")
-    proc.send_signal(signal.SIGINT)
-    _stdout, stderr = proc.communicate(timeout=120)
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    with _spawn_doctor(command) as proc:
+        _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "containers were removed" in stderr
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
 
 
 def test_timeout_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
-    command = _guide_command(stack, _repo(tmp_path), local_models, port=18400)
+    command = _guide_command(stack, _repo(tmp_path), local_models)
     code, report, _ = _doctor("check", "--live", "--only", "live-server", "--timeout", "4", "--docker-command", command)
     findings = [f for f in _live_findings(report) if f["severity"] == "error"]
     assert code == 1 and findings[0]["id"] == "live-server[timeout]"
-    assert _leftovers(client) == []
+    assert _mine(client, tmp_path) == []
+
+
+def test_gpus_all_without_nvidia_runtime_points_to_no_gpus(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    if "nvidia" in (client.info().get("Runtimes") or {}):
+        pytest.skip("this daemon has the NVIDIA runtime")
+    command = _guide_command(stack, _repo(tmp_path), local_models).replace("docker run -d", "docker run --gpus all -d")
+    code, report, stderr = _doctor("up", "--docker-command", command, "--timeout", "120")
+    found = [f for f in _live_findings(report) if f["catalog_id"] == "docker-gpu-runtime-missing"]
+    assert code == 1 and found, stderr
+    assert "--no-gpus" in found[0]["remedy"]
+    assert _mine(client, tmp_path) == []

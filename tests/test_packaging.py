@@ -34,6 +34,7 @@ def test_wheel_has_no_generic_top_level_modules(wheel: Path) -> None:
     assert "triton_doctor/report/schema.json" in names
     assert "triton_doctor/knowledge/engine_args.json" in names
     assert "triton_doctor/data/sample/model_repository/gemma/config.pbtxt" in names
+    assert "triton_doctor/data/sample_guide/model_repository/gemma/config.pbtxt" in names
     assert "triton_doctor/data/sample/local_models/google_gemma-3-1b-it/model.safetensors" in names
     assert "triton_doctor/py.typed" in names
 

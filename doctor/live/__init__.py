@@ -50,6 +50,8 @@ class LiveOptions:
     #: Sampling parameters for the test generation (the doctor's default sets max_tokens).
     sampling: dict[str, Any] = field(default_factory=lambda: {"max_tokens": 32, "temperature": 0.0})
     grpc: bool = True
+    #: ``--server`` mode: the gRPC endpoint (``host:port``); default: the HTTP host with 8001 when HTTP is 8000.
+    grpc_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -165,7 +167,7 @@ class LiveSession:
             "environment": env,
             "mounts": mounts,
             "ports": ports,
-            "name": f"triton-doctor-{self.session}",
+            "name": self._container_name(),
             "labels": {PROBE_LABEL: "live", SESSION_LABEL: self.session},
             "shm_size": (run.shm_size if run is not None and run.shm_size else "1g"),
             "ulimits": ulimits,
@@ -178,6 +180,24 @@ class LiveSession:
         if self.options.gpus and wants_gpus:
             kwargs["device_requests"] = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
         return kwargs
+
+    def _container_name(self) -> str:
+        """The command's ``--name`` when ``--keep`` leaves the container running and the name is free, so the
+        user's own ``docker logs NAME`` works afterwards; else a name of the doctor's own."""
+        own = f"triton-doctor-{self.session}"
+        wanted = self.target.docker.name if self.target.docker is not None else None
+        if not (self.options.keep and wanted):
+            return own
+        import docker.errors
+
+        try:
+            self.docker.client().api.inspect_container(wanted)
+        except docker.errors.NotFound:
+            return wanted
+        except Exception:  # noqa: BLE001 - cannot tell: do not risk a clash
+            return own
+        self.outcome.notes.append(f"info: the name {wanted} is taken; the container is named {own}")
+        return own
 
     # -- run -----------------------------------------------------------------------------------------------
 
@@ -193,9 +213,8 @@ class LiveSession:
             self._http_base = self.target.server_url.rstrip("/")
             out.http_url = display_url(self._http_base)
             out.metrics_url = re.sub(r":(\d+)$", ":8002", out.http_url) if re.search(r":8000$", out.http_url) else None
+            out.grpc_url = self.options.grpc_url or _grpc_url_of(out.http_url)
             self._wait_http()
-            if out.state == "ready":
-                self._generate()
             return out
         if not self.target.image:
             out.state, out.detail = "no-image", "no image given (--image or --docker-command)"
@@ -222,12 +241,17 @@ class LiveSession:
         follower = threading.Thread(target=self._follow, daemon=True)
         follower.start()
         self._wait_container(container)
-        if out.state == "ready":
-            self._generate()
         self._stop.set()
         with contextlib.suppress(Exception):
             out.diagnosis = scan_lines(self.docker.log_lines(container.id))
         return out
+
+    def generate(self) -> LiveOutcome:
+        """Generate with every READY model (after :meth:`run`); the ``live-generate`` check calls this, so its
+        duration is the generation's own. Never raises."""
+        if self.outcome.state == "ready" and not self.outcome.generations:
+            self._generate()
+        return self.outcome
 
     def _start(self, plan: dict[str, Any]) -> Any:
         out = self.outcome
@@ -377,7 +401,7 @@ class LiveSession:
                     http.generate_stream(model, prompt, sampling, timeout=budget),
                     http.generate(model, prompt, sampling, timeout=budget),
                 ]
-                if self.options.grpc and out.grpc_url:
+                if self.options.grpc and out.grpc_url and _answers(out.grpc_url):
                     runs.append(_grpc_stream(out.grpc_url, model, prompt, sampling, timeout=budget))
                 for gen in runs:
                     # Redact here, before any check quotes (and truncates) a server's answer.
@@ -407,6 +431,27 @@ class LiveSession:
             self.docker.client().api.remove_container(self._container_id, force=True, v=True)
         self.docker.close()
         return None
+
+
+def _grpc_url_of(http_url: str) -> str | None:
+    """``grpc://host:8001`` for ``http://host:8000`` (Triton's default ports); None for another port."""
+    match = re.match(r"^https?://([^/]+):8000$", http_url)
+    return f"grpc://{match.group(1)}:8001" if match else None
+
+
+def _answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether something accepts a TCP connection at ``scheme://host:port``."""
+    import socket
+
+    hostport = url.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not port.isdigit():
+        return False
+    try:
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _expand(raw: str) -> str | None:

@@ -21,6 +21,34 @@ def _evidence(lines: list[tuple[int, str]]) -> str:
     return "\n".join(f"L{n}: {text.strip()[:300]}" for n, text in lines)
 
 
+#: Causes the catalog does not hold, seen quoted above a wrapper: (needle in the quoted line, remedy).
+_QUOTED_CAUSES = (
+    (
+        "no working c++ compiler",
+        "the image has no C++ compiler, and torch's Inductor / Triton compiles kernels when the vLLM engine "
+        "starts: install one in the image (apt-get install -y g++) or use the official image, which has one; "
+        'or skip compilation in model.json ("enforce_eager": true)',
+    ),
+    (
+        "failed to find c compiler",
+        "the image has no C compiler, and Triton compiles its kernels when the vLLM engine starts: install one in "
+        "the image (apt-get install -y gcc) or use the official image, which has one",
+    ),
+)
+
+
+def _remedy_for_quoted(root: str, line_no: int) -> str:
+    """A remedy for the quoted cause of a wrapper: specific when it is known, else plainly unknown."""
+    lowered = root.lower()
+    for needle, remedy in _QUOTED_CAUSES:
+        if needle in lowered:
+            return remedy
+    return (
+        f"the cause (line {line_no}) is not one triton-doctor knows: read the traceback that ends there "
+        "(docker logs <container>) and fix what it names"
+    )
+
+
 def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
     """Findings and a summary for a scanned log; ``source`` names it (file, container, stdin)."""
     entries = {e.id: e for e in load_catalog()}
@@ -65,16 +93,18 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
             lines = [(h.line_no, h.text) for h in hits]
             context = diag.wrapper_context.get(cid)
             message = f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}"
+            remedy = entry.remedy
             if context is not None:
                 lines.insert(0, (context.line_no, context.text))
                 found = EXCEPTION.search(context.text)
                 root = found.group(0) if found else context.text.strip()
                 message = f"{root[:200]} (line {context.line_no}), then {hits[0].fragment} (line {hits[0].line_no})"
+                remedy = _remedy_for_quoted(context.text, context.line_no)
             f.error(
                 cid,
                 message,
                 evidence=_evidence(lines),
-                remedy=entry.remedy,
+                remedy=remedy,
                 catalog_id=cid,
                 location=Location(path=source, line=hits[0].line_no),
             )

@@ -259,15 +259,27 @@ class DockerProbe:
                     host_config=client.api.create_host_config(mounts=[mount]),
                 )
                 container_id = created["Id"]
-                stream, _stat = client.api.get_archive(container_id, target.rstrip("/") + "/.")
+                # The archive is read only up to 50 entries (it may hold gigabytes of weights): close the
+                # response then, or its half-read connection blocks the removal below, which left the
+                # probe container behind.
+                response = client.api._get(
+                    client.api._url("/containers/{0}/archive", container_id),
+                    params={"path": target.rstrip("/") + "/."},
+                    stream=True,
+                )
                 entries: list[str] = []
-                with tarfile.open(fileobj=_Stream(stream), mode="r|") as archive:
-                    for member in archive:
-                        name = member.name.removeprefix("./").removeprefix(".")
-                        if name and "/" not in name.strip("/"):
-                            entries.append(name.strip("/"))
-                        if len(entries) >= 50:
-                            break
+                try:
+                    client.api._raise_for_status(response)
+                    chunks = response.iter_content(chunk_size=65536)
+                    with tarfile.open(fileobj=_Stream(chunks), mode="r|") as archive:
+                        for member in archive:
+                            name = member.name.removeprefix("./").removeprefix(".")
+                            if name and "/" not in name.strip("/"):
+                                entries.append(name.strip("/"))
+                            if len(entries) >= 50:
+                                break
+                finally:
+                    response.close()
                 results.append(MountProbeResult(source=source, target=target, ok=True, entries=tuple(entries)))
             except Exception as exc:  # noqa: BLE001 - the daemon's own words are the finding
                 results.append(MountProbeResult(source=source, target=target, ok=False, error=_short(exc)))

@@ -40,6 +40,8 @@ def render_result(console: Console, result: CheckResult, *, verbose: bool) -> No
         if result.status is Status.ERROR
         else result.summary
     )
+    if result.brief and not verbose and result.status is not Status.ERROR:
+        detail = result.brief  # counts instead of every model's name; -v shows the whole line
     line = f"[{style}]{escape(mark)}[/] [bold]{escape(result.title)}[/]"
     if detail:
         line += f" [dim]({escape(detail)})[/]"

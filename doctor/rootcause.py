@@ -1,0 +1,60 @@
+"""One root cause, one report: a later finding with the same catalog id about the same path refers to the first.
+
+A mistyped bind source is seen by three checks (the source is missing, the daemon rejects the mount, the
+repository does not exist). Each check stays honest about its own status, but the text says the cause once:
+the later findings keep their severity (exit codes and machine reports do not change) and become one line,
+``same cause as mount-sources[missing] above``, without repeating the evidence and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from triton_doctor.results import CheckResult, Finding, Severity
+
+__all__ = ["RootCauses"]
+
+# A POSIX or Windows path in a message: /a/b, C:\a\b, C:/a/b (stops at quotes, spaces, commas, parentheses).
+_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|/)[^\s'\"(),;]+")
+
+
+def _paths(finding: Finding) -> set[str]:
+    found = {m.group().rstrip(".:/\\") for m in _PATH.finditer(finding.message)}
+    if finding.location is not None and finding.location.line is None:
+        found.add(finding.location.path.rstrip("/\\"))
+    return {p for p in found if len(p) > 1}
+
+
+class RootCauses:
+    """Links each run's findings to the first finding of the same cause (catalog id + a shared path)."""
+
+    def __init__(self) -> None:
+        #: (catalog id, path) -> the id of the first finding that reported it
+        self._first: dict[tuple[str, str], str] = {}
+
+    def link(self, result: CheckResult) -> CheckResult:
+        """The result with findings already reported by an earlier check turned into references."""
+        findings: list[Finding] = []
+        changed = False
+        for finding in result.findings:
+            if finding.catalog_id is None or finding.severity is Severity.INFO:
+                findings.append(finding)
+                continue
+            keys = [(finding.catalog_id, path) for path in _paths(finding)]
+            first = next((self._first[k] for k in keys if k in self._first and self._first[k] != finding.id), None)
+            if first is None:
+                for key in keys:
+                    self._first.setdefault(key, finding.id)
+                findings.append(finding)
+                continue
+            changed = True
+            findings.append(
+                replace(
+                    finding,
+                    message=f"{finding.message} (same cause as {first} above)",
+                    evidence="",
+                    remedy=f"see {first} above",
+                )
+            )
+        return replace(result, findings=tuple(findings)) if changed else result
