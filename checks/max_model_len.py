@@ -6,6 +6,8 @@ from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import Applicability, SetJsonKey
+from triton_doctor.fixhelp import json_fix, model_json_path
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
 
@@ -71,4 +73,10 @@ class MaxModelLen(Check):
                 evidence=f'"max_model_len": {wanted}; {local.config.display}: "{limit_key}": {limit}',
                 remedy=f'write "max_model_len": {limit} (or less)',
                 catalog_id="max-model-len-exceeds-model",
+                fix=json_fix(
+                    model,
+                    f"lower max_model_len to the model's {limit}",
+                    SetJsonKey(model_json_path(model), "max_model_len", str(limit)),
+                    applicability=Applicability.UNSAFE,
+                ),
             )

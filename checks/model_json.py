@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import Fix, Move, text_edit
+from triton_doctor.jsonedit import repair_json
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Location, Outcome
 
@@ -55,9 +57,14 @@ class ModelJson(Check):
         if not doc.exists:
             remedy = f"create {doc.display} with:\n{SAMPLE}"
             evidence = ""
+            fix = None
             if model.stray_model_json:
                 remedy = f"mv {model.stray_model_json} {doc.display}"
                 evidence = f"found {model.stray_model_json} in the model directory instead"
+                fix = Fix(
+                    description=f"move {model.stray_model_json} into {doc.display}",
+                    edits=(Move(str(model.path / "model.json"), str(doc.path)),),
+                )
             f.error(
                 "missing",
                 f"{doc.display} does not exist",
@@ -66,10 +73,20 @@ class ModelJson(Check):
                 evidence=evidence,
                 remedy=remedy,
                 catalog_id="model-json-missing",
+                fix=fix,
             )
             return
         if doc.error is not None:
             lines = ""
+            fix = None
+            try:
+                original = doc.path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                original = None
+            repaired = repair_json(original) if original is not None else None
+            edit = text_edit(str(doc.path), original, repaired) if original is not None and repaired else None
+            if edit is not None:
+                fix = Fix(description="delete the comments and trailing commas", edits=(edit,))
             if doc.line is not None:
                 try:
                     lines = doc.path.read_text(encoding="utf-8-sig", errors="replace").splitlines()[doc.line - 1]
@@ -84,6 +101,7 @@ class ModelJson(Check):
                 evidence=lines.rstrip(),
                 remedy=_json_hint(doc.error, lines),
                 catalog_id="model-json-invalid-json",
+                fix=fix,
             )
             return
         if not isinstance(doc.data, dict):

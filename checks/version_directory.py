@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import CreateDir, Fix, Move
 from triton_doctor.permodel import per_model
 from triton_doctor.results import Category, Location, Outcome
 
@@ -43,6 +44,12 @@ class VersionDirectory(Check):
                     evidence=f"directories: {', '.join(model.ignored_versions)}",
                     remedy=f"mv {model.display}/{bad} {model.display}/1",
                     catalog_id="no-version-directory",
+                    fix=Fix(
+                        description=f"rename {model.display}/{bad}/ to {model.display}/1/",
+                        edits=(Move(str(model.path / bad), str(model.path / "1")),),
+                    )
+                    if len(model.ignored_versions) == 1
+                    else None,
                 )
             else:
                 f.error(
@@ -52,6 +59,16 @@ class VersionDirectory(Check):
                     location=loc,
                     remedy=f"mkdir {model.display}/1 and put model.json there",
                     catalog_id="no-version-directory",
+                    fix=Fix(
+                        description=f"create {model.display}/1/"
+                        + (" and move model.json into it" if model.stray_model_json else ""),
+                        edits=(CreateDir(str(model.path / "1")),)
+                        + (
+                            (Move(str(model.path / "model.json"), str(model.path / "1" / "model.json")),)
+                            if model.stray_model_json
+                            else ()
+                        ),
+                    ),
                 )
             return
         if len(model.versions) > 1:
