@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
@@ -59,7 +60,7 @@ class ConfigBatching(Check):
                     evidence=f"{block} {{ ... }}",
                     remedy=f"delete the {block} block",
                     catalog_id="max-batch-size-nonzero",
-                    fix=config_fix(model, lambda t, b=block: delete_every(t, b), f"delete the {block} block"),
+                    fix=config_fix(model, functools.partial(_delete_block, name=block), f"delete the {block} block"),
                 )
         if config.HasField("model_transaction_policy") and not config.model_transaction_policy.decoupled:
             loc = model.config_location("model_transaction_policy", 0, "decoupled")
@@ -93,3 +94,7 @@ def _decouple(text: str) -> str:
     if pos is None:
         raise ValueError("no model_transaction_policy")
     return replace_field(text, *pos, "model_transaction_policy { decoupled: true }")
+
+
+def _delete_block(text: str, name: str) -> str:
+    return delete_every(text, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
@@ -85,7 +86,7 @@ class ConfigInstanceGroup(Check):
                     catalog_id="no-kv-cache-memory",
                     fix=config_fix(
                         model,
-                        lambda t, i=i: set_scalar(t, *_count_at(t, i), "1"),
+                        functools.partial(_count_one, index=i),
                         "write count: 1",
                         Applicability.UNSAFE,
                     ),
@@ -104,3 +105,7 @@ def _count_at(text: str, index: int) -> tuple[int, int]:
     if pos is None:
         raise ValueError("no count")
     return pos
+
+
+def _count_one(text: str, index: int) -> str:
+    return set_scalar(text, *_count_at(text, index), "1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
@@ -233,7 +234,9 @@ class EngineArgs(Check):
 
 
 #: A removed key whose successor exists in newer vLLM: ``old -> (new, value transform)``.
-SUCCESSORS = {"disable_log_requests": ("enable_log_requests", lambda v: not v)}
+SUCCESSORS: dict[str, tuple[str, Callable[[bool], bool]]] = {
+    "disable_log_requests": ("enable_log_requests", lambda v: not v)
+}
 
 
 def _drop_removed(

@@ -280,6 +280,81 @@ def logs(source: str, skip: tuple[str, ...], fmt: str, output: str | None, fail_
     sys.exit(code)
 
 
+def _fix_target_options(func: Any) -> Any:
+    """The target options of check that say what to fix (no live-stage options)."""
+    keep = {"repo", "models", "mounts", "docker_command", "docker_command_file", "image", "config_file", "offline"}
+    holder = _target_options(lambda: None)
+    for param in reversed(holder.__click_params__):
+        if param.name in keep:
+            func.__click_params__ = [*getattr(func, "__click_params__", []), param]
+    return func
+
+
+@cli.command(context_settings=CONTEXT)
+@_fix_target_options
+@click.option(
+    "--only", multiple=True, metavar="ID", help="Fix only these checks (default: the repo and mounts categories)."
+)
+@click.option("--skip", multiple=True, metavar="ID", help="Leave these checks or findings alone.")
+@click.option("--dry-run", is_flag=True, help="Show the planned changes as diffs and stop.")
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (without it and without a terminal: dry run).")
+@click.option("--unsafe", is_flag=True, help="Also apply fixes that are a judgement (e.g. lowering max_model_len).")
+@click.option(
+    "--undo",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[RUN-ID]",
+    help="Restore a fix run byte for byte (default: the latest run for the repository).",
+)
+@click.option("--force", is_flag=True, help="With --undo: restore even files changed after the fix.")
+def fix(
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    dry_run: bool,
+    yes: bool,
+    unsafe: bool,
+    undo: str | None,
+    force: bool,
+    **target: Any,
+) -> None:
+    """Repair what check found: preview, confirm, journal, apply, re-check (and --undo)."""
+    from triton_doctor.fixes import FixError, FixRequest, JournalError, run_fix_command
+    from triton_doctor.policy import PolicyError
+    from triton_doctor.target import TargetError, TargetInput
+
+    if target["docker_command"] and target["docker_command_file"]:
+        _fail_usage("give --docker-command or --docker-command-file, not both")
+    request = FixRequest(
+        target=TargetInput(
+            repo=target["repo"],
+            models=target["models"],
+            mounts=target["mounts"],
+            docker_command=target["docker_command"],
+            docker_command_file=target["docker_command_file"],
+            config=target["config_file"],
+            offline=target["offline"],
+            image=target["image"],
+            cwd=Path.cwd(),
+        ),
+        only=only,
+        skip=skip,
+        dry_run=dry_run,
+        yes=yes,
+        unsafe=unsafe,
+        undo=undo,
+        force=force,
+    )
+    try:
+        code = run_fix_command(request)
+    except (TargetError, PolicyError, FixError, JournalError) as exc:
+        _fail_usage(str(exc))
+    except KeyboardInterrupt:
+        click.echo("triton-doctor: interrupted; undo a partial run with 'triton-doctor fix --undo'", err=True)
+        sys.exit(130)
+    sys.exit(code)
+
+
 @cli.command("list-checks", context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def list_checks(fmt: str) -> None:

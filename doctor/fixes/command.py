@@ -1,0 +1,199 @@
+"""``triton-doctor fix``: check, plan, preview, confirm, journal, apply, re-check; and ``fix --undo``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from triton_doctor.context import Context
+from triton_doctor.fixes.apply import FixError, apply_plan, check_paths, preflight, undo_run
+from triton_doctor.fixes.journal import Journal, JournalError, find_run, journal_root
+from triton_doctor.fixes.plan import Plan, build_plan, display_path, render_op
+from triton_doctor.policy import Policy
+from triton_doctor.registry import Registry, load_registry
+from triton_doctor.results import Finding, Severity
+from triton_doctor.runner import RunOptions, run_checks
+from triton_doctor.target import Target, TargetInput, build_target, host_path
+
+__all__ = ["FixRequest", "run_fix_command"]
+
+#: What ``fix`` checks unless told otherwise: the categories it can repair.
+DEFAULT_ONLY = ("repo", "mounts")
+#: Rounds of fix -> re-check within one run (a repair can uncover the next one: a model.json that parses).
+MAX_ROUNDS = 4
+
+
+@dataclass(slots=True, kw_only=True)
+class FixRequest:
+    """Everything ``triton-doctor fix`` was asked."""
+
+    target: TargetInput
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    dry_run: bool = False
+    yes: bool = False
+    unsafe: bool = False
+    #: ``--undo``: "" for the latest run, else a run id; None: not an undo.
+    undo: str | None = None
+    force: bool = False
+
+
+def _findings(registry: Registry, target: Target, config: dict[str, object], policy: Policy) -> list[Finding]:
+    selected = policy.select(registry.checks, live=False)
+    ctx = Context(target, config)
+    try:
+        results = run_checks(selected, ctx, RunOptions(offline=target.offline))
+    finally:
+        ctx.close()
+    out: list[Finding] = []
+    wanted = {s.split("[", 1)[0] for s in policy.only}
+    for result in results:
+        if wanted and not wanted & {result.check, result.category.value}:
+            continue  # a prerequisite pulled in by the selection: not ours to report
+        out += [f for f in policy.filter_findings(result).findings if f.severity is not Severity.INFO]
+    return out
+
+
+def _roots(target: Target) -> list[Path]:
+    """Where fix may write: the repository, the local-model folders (bind sources), the journal."""
+    repo = host_path(target.repo)
+    roots = [repo, journal_root(repo)]
+    for mount in target.mounts:
+        if mount.type == "bind":
+            source = host_path(mount.source).resolve()
+            if source.parent != source and source != Path.home().resolve():
+                roots.append(source)
+    return roots
+
+
+def _key(f: Finding) -> tuple[str, str | None, str]:
+    return (f.id, f.model, f.location.path if f.location else "")
+
+
+def _print_plan(out: TextIO, plan: Plan, round_no: int) -> None:
+    if round_no > 1:
+        out.write(f"\nfollow-up round {round_no} (uncovered by the changes above):\n")
+    for finding, fix in plan.applied:
+        tag = "" if fix.applicability.value == "safe" else f" [{fix.applicability.value}]"
+        out.write(f"fix {finding.id}{tag}: {fix.description}\n")
+    for op in plan.ops:
+        out.write(render_op(op) + "\n")
+    for finding, fix, why in plan.skipped:
+        out.write(f"skipped {finding.id}: {fix.description} ({why})\n")
+    for finding, fix in plan.display:
+        out.write(f"to do by hand for {finding.id}: {fix.description}\n")
+        if fix.command:
+            out.write("    " + fix.command.replace("\n", "\n    ") + "\n")
+
+
+def run_fix_command(
+    req: FixRequest,
+    *,
+    out: TextIO | None = None,
+    confirm: Callable[[str], bool] | None = None,
+    registry: Registry | None = None,
+) -> int:
+    """Run ``fix`` (or ``fix --undo``); print to ``out``; return the exit code.
+
+    Exit 0: nothing left at error level; 1: findings remain (or an undo refused); 2: bad input, a read-only
+    repository or a path outside the allowed folders (nothing changed).
+    """
+    out = out or sys.stdout
+    target, config = build_target(req.target)
+    repo = host_path(target.repo)
+    if req.undo is not None:
+        return _undo(req, repo, out)
+    registry = registry if registry is not None else load_registry()
+    only = req.only or tuple(config.get("only", ())) or DEFAULT_ONLY
+    policy = Policy.from_options(only, req.skip or tuple(config.get("skip", ())))
+    policy.validate(registry.checks)
+
+    before = _findings(registry, target, config, policy)
+    plan = build_plan(before, unsafe=req.unsafe)
+    if plan.empty:
+        _print_plan(out, plan, 1)
+        out.write("nothing to fix" + (f"; {len(before)} finding(s) need you (see check)" if before else "") + "\n")
+        return 1 if any(f.severity is Severity.ERROR for f in before) else 0
+    check_paths(plan.ops, _roots(target))
+    _print_plan(out, plan, 1)
+    interactive = sys.stdin.isatty() and out.isatty()
+    if req.dry_run or (not req.yes and not interactive and confirm is None):
+        out.write(
+            f"\ndry run: {len(plan.ops)} change(s) planned, none made"
+            + ("" if req.dry_run else " (not a terminal: pass --yes to apply)")
+            + "\n"
+        )
+        return 1
+    if not req.yes:
+        ask = confirm or _ask
+        if not ask(f"Apply {len(plan.ops)} change(s)?"):
+            out.write("nothing changed\n")
+            return 1
+    preflight(plan.ops)
+    journal = Journal.create(repo)
+    from triton_doctor.fixes.remote import download_snapshot, remove_stopped_container
+
+    fixed: list[Finding] = []
+    round_no = 1
+    after = before
+    while True:
+        check_paths(plan.ops, _roots(target))
+        preflight(plan.ops)
+        try:
+            apply_plan(plan.ops, journal, download=download_snapshot, remove_container=remove_stopped_container)
+        except OSError as exc:
+            journal.status = "applying"
+            raise FixError(
+                f"stopped while applying: {exc}; every file is either old or new. "
+                f"Undo with: triton-doctor fix --undo {journal.run_id} --repo {target.repo}"
+            ) from exc
+        fixed += [f for f, _fix in plan.applied]
+        target, config = build_target(req.target)
+        after = _findings(registry, target, config, policy)
+        round_no += 1
+        plan = build_plan(after, unsafe=req.unsafe)
+        if plan.empty or round_no > MAX_ROUNDS:
+            break
+        _print_plan(out, plan, round_no)
+    remaining = {_key(f) for f in after}
+    gone = [f for f in fixed if _key(f) not in remaining]
+    out.write(f"\napplied (run {journal.run_id}; journal {display_path(journal.path)})\n")
+    for f in dict.fromkeys(gone):
+        out.write(f"  fixed   {f.id}" + (f" ({f.model})" if f.model else "") + "\n")
+    for f in after:
+        where = f" {f.location}" if f.location else ""
+        out.write(f"  remains {f.id}{where}: {f.message}\n")
+    out.write(f"undo with: triton-doctor fix --undo {journal.run_id} --repo {target.repo}\n")
+    return 1 if any(f.severity is Severity.ERROR for f in after) else 0
+
+
+def _ask(question: str) -> bool:
+    import click
+
+    return bool(click.confirm(question, default=False))
+
+
+def _undo(req: FixRequest, repo: Path, out: TextIO) -> int:
+    try:
+        journal = find_run(repo, req.undo or None)
+    except JournalError as exc:
+        raise FixError(str(exc)) from exc
+    if journal.status == "undone":
+        out.write(f"run {journal.run_id} was already undone; nothing to do\n")
+        return 0
+    result = undo_run(journal, force=req.force)
+    if result.conflicts and not result.restored:
+        out.write(f"refusing to undo run {journal.run_id}: files changed after the fix:\n")
+        for line in result.conflicts:
+            out.write(f"  {line}\n")
+        out.write("nothing was restored; pass --force to overwrite them with the journaled copies\n")
+        return 1
+    for line in result.restored:
+        out.write(f"{line}\n")
+    for line in result.conflicts + result.notes:
+        out.write(f"note: {line}\n")
+    out.write(f"undid run {journal.run_id}\n")
+    return 0
