@@ -237,6 +237,12 @@ def undo_run(journal: Journal, *, force: bool = False) -> UndoResult:
                     path.rmdir()
                 result.restored.append(f"removed the downloaded files from {display_path(path)}")
     for entry in journal.entries:
+        if entry["kind"] == "write":
+            # temp files of a write a crash interrupted before its rename
+            path = Path(str(entry["path"]))
+            for leftover in path.parent.glob(f".{path.name}.triton-doctor-*"):
+                leftover.unlink(missing_ok=True)
+                result.restored.append(f"removed the leftover {display_path(leftover)}")
         if entry["kind"] == "remove-container":
             result.notes.append(f"the removed container {entry.get('name')} cannot be brought back (it was stopped)")
     journal.status = "undone"
