@@ -355,6 +355,44 @@ def fix(
     sys.exit(code)
 
 
+@cli.command(context_settings=CONTEXT)
+@_fix_target_options
+@click.option(
+    "--shell",
+    "shells",
+    multiple=True,
+    type=click.Choice(["bash", "powershell", "cmd", "compose"]),
+    help="Only these renderings (repeatable; default: all four).",
+)
+@click.option("--no-client", is_flag=True, help="Leave out the curl and Python client calls.")
+def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
+    """Print the docker run for bash, PowerShell and cmd, a compose service, and client calls."""
+    from triton_doctor.runcmd import command_text, spec_for_target
+    from triton_doctor.target import TargetError, TargetInput, build_target
+
+    if target["docker_command"] and target["docker_command_file"]:
+        _fail_usage("give --docker-command or --docker-command-file, not both")
+    try:
+        built, _config = build_target(
+            TargetInput(
+                repo=target["repo"],
+                models=target["models"],
+                mounts=target["mounts"],
+                docker_command=target["docker_command"],
+                docker_command_file=target["docker_command_file"],
+                config=target["config_file"],
+                offline=target["offline"],
+                image=target["image"],
+                cwd=Path.cwd(),
+            )
+        )
+    except TargetError as exc:
+        _fail_usage(str(exc))
+        return
+    chosen = list(shells) or ["bash", "powershell", "cmd", "compose"]
+    click.echo(command_text(spec_for_target(built), chosen, client=not no_client), nl=False)  # type: ignore[arg-type]
+
+
 @cli.command("list-checks", context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def list_checks(fmt: str) -> None:
