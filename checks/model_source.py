@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
-from triton_doctor.fixdata import Fix, SetJsonKey
+from triton_doctor.fixdata import Applicability, Download, Fix, SetJsonKey
 from triton_doctor.fixhelp import model_json_path
 from triton_doctor.hfid import classify_model_ref
 from triton_doctor.permodel import NotEvaluable, per_model
@@ -122,6 +122,7 @@ class ModelSource(Check):
                 remedy=f"download the model there (huggingface_hub.snapshot_download(repo_id, local_dir="
                 f"'{local.host_display}')) or fix the path in model.json",
                 catalog_id="local-model-path-not-mounted",
+                fix=_download(local.host, local.host_display) if not local.exists else None,
             )
             return
         if local.config is None:
@@ -133,6 +134,7 @@ class ModelSource(Check):
                 evidence=f"files: {', '.join(local.files[:8]) or 'none'}",
                 remedy="download the full snapshot (config.json, tokenizer, weights) into that directory",
                 catalog_id="local-model-path-not-mounted",
+                fix=_download(local.host, local.host_display),
             )
         if (
             not local.tokenizer_files
@@ -208,4 +210,19 @@ def _rewrite(ctx: Context, model: ModelFacts, value: str) -> Fix | None:
     return Fix(
         description=f'write "model": "{new}" (the container path of that directory)',
         edits=(SetJsonKey(model_json_path(model), "model", json.dumps(new)),),
+    )
+
+
+def _download(host: Path | None, display: str) -> Fix | None:
+    """Download the snapshot a ``local_models/<org>_<name>`` folder is named after (a guess: unsafe)."""
+    if host is None:
+        return None
+    org, sep, name = host.name.partition("_")
+    if not sep or not org or not name:
+        return None
+    repo_id = f"{org}/{name}"
+    return Fix(
+        description=f"download {repo_id} (guessed from the folder name) into {display}",
+        applicability=Applicability.UNSAFE,
+        edits=(Download(repo_id, str(host)),),
     )

@@ -393,6 +393,31 @@ def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
     click.echo(command_text(spec_for_target(built), chosen, client=not no_client), nl=False)  # type: ignore[arg-type]
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("model_id", metavar="MODEL_ID")
+@click.option("--repo", default="model_repository", show_default=True, metavar="PATH", help="The model repository.")
+@click.option("--name", metavar="NAME", help="The Triton model name (default: the part of MODEL_ID after the slash).")
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Download the model into local_models/<org>_<name>/ beside the repository and point model.json at "
+    "/local_models/... (resumable; token from HF_TOKEN).",
+)
+def init(model_id: str, repo: str, name: str | None, local: bool) -> None:
+    """Write the guide's layout for MODEL_ID: config.pbtxt and 1/model.json (never overwrites)."""
+    from triton_doctor.init import InitError, InitRequest, run_init
+
+    try:
+        click.echo(run_init(InitRequest(model_id=model_id, repo=repo, name=name, local=local)), nl=False)
+    except InitError as exc:
+        _fail_usage(str(exc))
+    except OSError as exc:
+        _fail_usage(f"download failed: {exc}; run init --local again to resume")
+    except KeyboardInterrupt:
+        click.echo("triton-doctor: interrupted; run the same init --local to resume the download", err=True)
+        sys.exit(130)
+
+
 @cli.command("list-checks", context_settings=CONTEXT)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def list_checks(fmt: str) -> None:

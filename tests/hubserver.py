@@ -25,6 +25,13 @@ PUBLIC = "openai-community/gpt2"
 SLOW = "slow-org/slow-model"
 LIMITED = "busy-org/busy-model"
 HUGE = "huge-org/huge-model"
+TINY = "tiny-org/tiny-model"
+#: The files of TINY, served by /resolve/ (for snapshot_download).
+TINY_FILES: dict[str, bytes] = {
+    "config.json": b'{"architectures": ["LlamaForCausalLM"], "max_position_embeddings": 2048}\n',
+    "tokenizer.json": b'{"version": "1.0"}\n',
+    "model.safetensors": b"\0" * 4096,
+}
 
 #: token -> (user, role, fine-grained can-read-gated, access to the gated model: granted|none|pending)
 TOKENS: dict[str, tuple[str, str, bool | None, str]] = {
@@ -43,6 +50,7 @@ MODELS: dict[str, dict[str, Any]] = {
     SLOW: {"gated": False, "params": 1_000_000, "config": {}, "delay": 5.0},
     LIMITED: {"gated": False, "params": 1_000_000, "config": {}, "status": 429},
     HUGE: {"gated": False, "params": 400_000_000_000_000, "config": {}},
+    TINY: {"gated": False, "params": 1_000, "config": {}, "files": TINY_FILES},
 }
 
 
@@ -78,6 +86,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _send_file(self, data: bytes) -> None:
+        import hashlib
+
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Repo-Commit", "0" * 40)
+        self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -175,6 +194,15 @@ class _Handler(BaseHTTPRequestHandler):
                     {"RateLimit": '"api";r=0;t=60', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'},
                 )
                 return
+            if suffix.startswith("tree/") and "files" in model:
+                import hashlib
+
+                tree = [
+                    {"type": "file", "path": name, "size": len(data), "oid": hashlib.sha1(data).hexdigest()}
+                    for name, data in model["files"].items()
+                ]
+                self._send(200, tree)
+                return
             if suffix == "auth-check":
                 if self._access(repo_id):
                     self._send(200, {})
@@ -192,14 +220,22 @@ class _Handler(BaseHTTPRequestHandler):
                         "gated": model["gated"],
                         "sha": "0" * 40,
                         "config": model["config"],
+                        "siblings": [{"rfilename": name} for name in model.get("files", {})],
                         "safetensors": {"parameters": {"BF16": model["params"]}, "total": model["params"]},
                     },
                 )
                 return
         if "/resolve/" in path:
-            repo_id = path.lstrip("/").split("/resolve/")[0]
+            repo_id, rest = path.lstrip("/").split("/resolve/", 1)
             if self._access(repo_id):
-                self._send(200, {}, {"X-Repo-Commit": "0" * 40, "ETag": '"config"'})
+                files = MODELS[repo_id].get("files")
+                name = rest.split("/", 1)[1] if "/" in rest else ""
+                if files is None:
+                    self._send(200, {}, {"X-Repo-Commit": "0" * 40, "ETag": '"config"'})
+                elif name not in files:
+                    self._error(404, "EntryNotFound", f"{name} not found")
+                else:
+                    self._send_file(files[name])
             return
         self._error(404, None, "Not found")
 

@@ -112,7 +112,8 @@ def run_fix_command(
     policy.validate(registry.checks)
 
     before = _findings(registry, target, config, policy)
-    plan = build_plan(before, unsafe=req.unsafe)
+    plan = build_plan(before, unsafe=req.unsafe, offline=target.offline)
+    _corrected_command(out, target, before)
     if plan.empty:
         _print_plan(out, plan, 1)
         out.write("nothing to fix" + (f"; {len(before)} finding(s) need you (see check)" if before else "") + "\n")
@@ -154,7 +155,7 @@ def run_fix_command(
         target, config = build_target(req.target)
         after = _findings(registry, target, config, policy)
         round_no += 1
-        plan = build_plan(after, unsafe=req.unsafe)
+        plan = build_plan(after, unsafe=req.unsafe, offline=target.offline)
         if plan.empty or round_no > MAX_ROUNDS:
             break
         _print_plan(out, plan, round_no)
@@ -197,3 +198,17 @@ def _undo(req: FixRequest, repo: Path, out: TextIO) -> int:
         out.write(f"note: {line}\n")
     out.write(f"undid run {journal.run_id}\n")
     return 0
+
+
+def _corrected_command(out: TextIO, target: Target, findings: list[Finding]) -> None:
+    """Findings about the user's docker command are fixed by a corrected command in their own shell."""
+    if target.docker is None:
+        return
+    about_command = [f for f in findings if f.id.split("[", 1)[0].startswith(("docker-run-options", "mount-"))]
+    if not about_command:
+        return
+    from triton_doctor.runcmd import render, spec_for_target
+
+    dialect = target.docker.dialect
+    ids = ", ".join(sorted({f.id for f in about_command}))
+    out.write(f"corrected docker run for {dialect} ({ids}):\n{render(spec_for_target(target), dialect)}\n\n")

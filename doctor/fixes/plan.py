@@ -197,8 +197,11 @@ def _stage(state: _State, edit: Edit) -> None:
         state.others.append(Op("remove-container", Path(edit.name), name=edit.name))
 
 
-def build_plan(findings: list[Finding], *, unsafe: bool = False) -> Plan:
-    """Stage every applicable fix of ``findings`` (safe ones; unsafe ones too with ``unsafe``)."""
+def build_plan(findings: list[Finding], *, unsafe: bool = False, offline: bool = False) -> Plan:
+    """Stage every applicable fix of ``findings`` (safe ones; unsafe ones too with ``unsafe``).
+
+    ``offline``: fixes that download are skipped.
+    """
     plan = Plan()
     state = _State()
     staged: dict[tuple[Edit, ...], bool] = {}
@@ -211,6 +214,9 @@ def build_plan(findings: list[Finding], *, unsafe: bool = False) -> Plan:
             continue
         if fix.applicability is Applicability.UNSAFE and not unsafe:
             plan.skipped.append((finding, fix, "unsafe: a judgement; run 'fix --unsafe' to apply it"))
+            continue
+        if offline and any(isinstance(e, Download) for e in fix.edits):
+            plan.skipped.append((finding, fix, "needs the network; --offline given"))
             continue
         if fix.edits in staged:
             if staged[fix.edits]:

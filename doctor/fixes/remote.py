@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from triton_doctor.fixes.plan import Op
 
-__all__ = ["download_snapshot", "remove_stopped_container"]
+__all__ = ["download_into", "download_snapshot", "remove_stopped_container"]
 
 
 def download_snapshot(op: Op) -> None:
-    """Download ``op.repo_id`` into ``op.path`` with huggingface_hub (missing files only, resumable).
+    """The ``download`` operation of a fix."""
+    download_into(op.repo_id, op.path, op.name or None)
 
-    The token comes from the environment (HF_TOKEN) or huggingface_hub's own login; the doctor never writes it.
-    """
+
+def download_into(repo_id: str, path: Path, revision: str | None = None) -> None:
+    """Download ``repo_id`` into ``path`` with huggingface_hub: files already there are skipped, a broken
+    download resumes, a progress bar shows on a terminal. The token comes from the environment (HF_TOKEN)
+    or huggingface_hub's own login; the doctor never writes it anywhere."""
     from huggingface_hub import snapshot_download
 
-    op.path.mkdir(parents=True, exist_ok=True)
-    snapshot_download(repo_id=op.repo_id, local_dir=str(op.path), revision=op.name or None)
+    from triton_doctor.tokens import host_token
+
+    path.mkdir(parents=True, exist_ok=True)
+    token = host_token().value
+    snapshot_download(repo_id=repo_id, local_dir=str(path), revision=revision, token=token or None)
 
 
 def remove_stopped_container(op: Op) -> None:
