@@ -34,8 +34,9 @@ def remove_stopped_container(op: Op) -> None:
     client = docker.from_env(timeout=30)
     try:
         container = client.containers.get(op.name)
-        if container.status == "running":
-            raise RuntimeError(f"container {op.name} is running; stop it first (docker stop {op.name})")
+        container.reload()
+        if container.status not in {"exited", "created", "dead"}:
+            raise OSError(f"container {op.name} is {container.status}; stop it first (docker stop {op.name})")
         container.remove()
     finally:
         client.close()
