@@ -159,6 +159,9 @@ def run_fix_command(
         if plan.empty or round_no > MAX_ROUNDS:
             break
         _print_plan(out, plan, round_no)
+        if not req.yes and not (confirm or _ask)(f"Apply {len(plan.ops)} follow-up change(s)?"):
+            out.write("follow-up changes not made\n")
+            break
     remaining = {_key(f) for f in after}
     gone = [f for f in fixed if _key(f) not in remaining]
     out.write(f"\napplied (run {journal.run_id}; journal {display_path(journal.path)})\n")
