@@ -126,7 +126,7 @@ def build_spec(
     args = _ensure_arg(args, "--model-repository", target.repo_target)
     if models and not any(a.startswith("--model-control-mode") for a in args):
         args.append("--model-control-mode=explicit")
-        args += [f"--load-model={model}" for model in models]
+        args += [f"--load-model={model}" for model in models if f"--load-model={model}" not in args]
     ipc_host = parallel > 1 or (run is not None and run.ipc == "host")
     return ContainerSpec(
         image=target.image or (run.image if run is not None else "") or DEFAULT_IMAGE,

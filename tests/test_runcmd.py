@@ -78,6 +78,21 @@ def test_command_cli_prints_every_dialect_compose_and_clients(tmp_path: Path) ->
     assert [m.target for m in run.mounts] == ["/models", "/local_models"]
 
 
+def test_load_model_is_not_repeated() -> None:
+    target, _ = build_target(
+        TargetInput(
+            docker_command="docker run -v /srv/m:/models img tritonserver --model-repository=/models --load-model=a"
+        )
+    )
+    spec = build_spec(target, list(target.models))
+    assert spec.command == [
+        "tritonserver",
+        "--model-repository=/models",
+        "--load-model=a",
+        "--model-control-mode=explicit",
+    ]
+
+
 def test_command_never_prints_a_token_value() -> None:
     secret = "hf_" + "x" * 34
     result = run_cli(
