@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import CreateFile, Fix, text_edit
+from triton_doctor.init import config_text
 from triton_doctor.permodel import per_model
+from triton_doctor.probes.pbtxt import parse_config
 from triton_doctor.results import Category, Location, Outcome
 
 MINIMAL = 'backend: "vllm"\ninstance_group [ { count: 1, kind: KIND_MODEL } ]'
@@ -54,6 +60,10 @@ class ModelConfig(Check):
                 location=Location(path=model.config_display),
                 remedy=f"create {model.config_display} with:\n{MINIMAL}",
                 catalog_id="missing-backend-field",
+                fix=Fix(
+                    description=f"create {model.config_display} for the vLLM backend",
+                    edits=(CreateFile(str(model.path / "config.pbtxt"), config_text(model.name)),),
+                ),
             )
             return
         if model.config_read_error is not None or model.parsed is None:
@@ -78,4 +88,57 @@ class ModelConfig(Check):
                 evidence=line_text.rstrip(),
                 remedy=_hint(model, parsed.error, line_text),
                 catalog_id="config-pbtxt-syntax",
+                fix=_syntax_fix(model, parsed.line),
             )
+
+
+_BARE = re.compile(
+    r"^(?P<head>\s*(?:name|backend|platform)\s*:\s*)(?P<value>[A-Za-z_][A-Za-z0-9_.-]*)(?P<tail>\s*(?:#.*)?)$"
+)
+
+
+def _syntax_fix(model: ModelFacts, line: int | None) -> Fix | None:
+    """A repair of a config.pbtxt that does not parse, offered only when it is certain: the one change makes
+    the whole file parse. Which change it is, is said in the description."""
+    text = model.config_text
+    if text is None:
+        return None
+    path = str(model.path / "config.pbtxt")
+    candidates: list[tuple[str, str]] = []
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError:
+            data = None
+        if (
+            isinstance(data, dict)
+            and data
+            and all(
+                isinstance(k, str) and re.fullmatch(r"[a-z_]+", k) and isinstance(v, (str, int, bool))
+                for k, v in data.items()
+            )
+        ):
+            body = "".join(f"{k}: {json.dumps(v) if isinstance(v, str) else str(v).lower()}\n" for k, v in data.items())
+            candidates.append((body, "rewrite the JSON object as protobuf text (same keys and values)"))
+    lines = text.splitlines(keepends=True)
+    if line is not None and 0 < line <= len(lines):
+        raw = lines[line - 1]
+        end = "\n" if raw.endswith("\n") else ""
+        match = _BARE.match(raw.rstrip("\n"))
+        if match:
+            fixed = f'{match["head"]}"{match["value"]}"{match["tail"]}{end}'
+            candidates.append(
+                (text.replace(raw, fixed, 1) if lines.count(raw) == 1 else "", f"quote the value on line {line}")
+            )
+        for double, single in (("{{", "{"), ("}}", "}"), ("[[", "["), ("]]", "]")):
+            if double in raw:
+                new_lines = list(lines)
+                new_lines[line - 1] = raw.replace(double, single, 1)
+                candidates.append(("".join(new_lines), f"remove the doubled {single!r} on line {line}"))
+    for new, description in candidates:
+        if new and parse_config(new).message is not None:
+            edit = text_edit(path, text, new)
+            if edit is not None:
+                return Fix(description=description + " (the only change; the file then parses)", edits=(edit,))
+    return None

@@ -97,6 +97,32 @@ def test_golden_fix_and_undo(case: dict[str, Any], tmp_path: Path) -> None:
     assert snapshot(work) == before
 
 
+UNSAFE_CASES = [
+    "max-model-len-exceeds", "args-tp-zero", "instance-count-2", "backend-python", "backend-platform",
+    "args-removed-unpinned",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", UNSAFE_CASES)
+def test_golden_unsafe_fixes_need_the_flag(name: str, tmp_path: Path) -> None:
+    case = next(c for c in CASES if c["name"] == name)
+    work = copy_case(name, tmp_path)
+    args = case_args(case, work)
+    before = snapshot(work)
+    safe = run_cli("fix", "--yes", "--offline", *args, cwd=work)
+    assert "unsafe: a judgement" in safe.stdout and snapshot(work) == before
+    result = run_cli("fix", "--yes", "--unsafe", "--offline", *args, cwd=work)
+    got = changes(before, snapshot(work))
+    key = f"{name} --unsafe"
+    if os.environ.get("TRITON_DOCTOR_UPDATE_GOLDEN"):
+        GOLDEN[key] = got
+        GOLDEN_FILE.write_text(json.dumps(dict(sorted(GOLDEN.items())), indent=1) + "\n")
+    assert got and got == GOLDEN.get(key), result.stdout
+    assert f"fixed   {case['finding']}" in result.stdout
+    assert run_cli("fix", "--undo", *args, cwd=work).exit_code == 0
+    assert snapshot(work) == before
+
+
 def test_dry_run_and_no_terminal_change_nothing(tmp_path: Path) -> None:
     work = copy_case("batch-size-guide-256", tmp_path)
     before = snapshot(work)
