@@ -386,3 +386,32 @@ def test_property_random_defects_fix_then_undo(chosen: set[str]) -> None:
         undo = io.StringIO()
         assert run_fix_command(FixRequest(target=request.target, undo=""), out=undo) == 0, undo.getvalue()
         assert snapshot(root / "case") == broken, chosen
+
+
+def test_docker_command_file_is_rewritten_only_with_unsafe_and_undone(tmp_path: Path) -> None:
+    from triton_doctor.dockercmd import parse_docker_run
+
+    work = copy_case("healthy-remote", tmp_path)
+    command_file = work / "run.ps1"
+    command_file.write_bytes(
+        (
+            "docker run --gpus all -p 8000:8000 `\r\n"
+            f'  -v "{work / "model_repository"}:/models" `\r\n'
+            "  -e HF_TOKEN=$env:HF_TOKEN `\r\n"
+            "  nvcr.io/nvidia/tritonserver:25.09-vllm-python-py3 tritonserver --model-repository=/models\r\n"
+        ).encode()
+    )
+    before = snapshot(work)
+    args = ["--docker-command-file", str(command_file), "--only", "docker-run-options", "--offline"]
+    shown = run_cli("fix", "--yes", *args, cwd=work)
+    assert "corrected docker run for powershell" in shown.stdout and "'--shm-size=1g'" in shown.stdout
+    assert snapshot(work) == before
+    result = run_cli("fix", "--yes", "--unsafe", *args, cwd=work)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text = command_file.read_bytes().decode()
+    assert "\r\n" in text and "-e HF_TOKEN `" in text
+    run = parse_docker_run(text)
+    assert run.dialect == "powershell" and run.shm_size == "1g" and run.load_models == ["gemma"]
+    assert "nothing to fix" in run_cli("fix", "--yes", "--unsafe", *args, cwd=work).stdout
+    assert run_cli("fix", "--undo", *args, cwd=work).exit_code == 0
+    assert snapshot(work) == before

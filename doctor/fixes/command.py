@@ -57,10 +57,13 @@ def _findings(registry: Registry, target: Target, config: dict[str, object], pol
     return out
 
 
-def _roots(target: Target) -> list[Path]:
-    """Where fix may write: the repository, the local-model folders (bind sources), the journal."""
+def _roots(target: Target, command_file: str | None = None) -> list[Path]:
+    """Where fix may write: the repository, the local-model folders (bind sources), the journal, and the
+    ``--docker-command-file`` the user named."""
     repo = host_path(target.repo)
     roots = [repo, journal_root(repo)]
+    if command_file:
+        roots.append(Path(command_file).absolute())
     for mount in target.mounts:
         if mount.type == "bind":
             source = host_path(mount.source).resolve()
@@ -111,14 +114,14 @@ def run_fix_command(
     policy = Policy.from_options(only, req.skip or tuple(config.get("skip", ())))
     policy.validate(registry.checks)
 
-    before = _findings(registry, target, config, policy)
+    before = _with_command_file_fix(req, target, _findings(registry, target, config, policy))
     plan = build_plan(before, unsafe=req.unsafe, offline=target.offline)
     _corrected_command(out, target, before)
     if plan.empty:
         _print_plan(out, plan, 1)
         out.write("nothing to fix" + (f"; {len(before)} finding(s) need you (see check)" if before else "") + "\n")
         return 1 if any(f.severity is Severity.ERROR for f in before) else 0
-    check_paths(plan.ops, _roots(target))
+    check_paths(plan.ops, _roots(target, req.target.docker_command_file))
     _print_plan(out, plan, 1)
     interactive = sys.stdin.isatty() and out.isatty()
     if req.dry_run or (not req.yes and not interactive and confirm is None):
@@ -141,7 +144,7 @@ def run_fix_command(
     round_no = 1
     after = before
     while True:
-        check_paths(plan.ops, _roots(target))
+        check_paths(plan.ops, _roots(target, req.target.docker_command_file))
         preflight(plan.ops)
         try:
             apply_plan(plan.ops, journal, download=download_snapshot, remove_container=remove_stopped_container)
@@ -153,7 +156,7 @@ def run_fix_command(
             ) from exc
         fixed += [f for f, _fix in plan.applied]
         target, config = build_target(req.target)
-        after = _findings(registry, target, config, policy)
+        after = _with_command_file_fix(req, target, _findings(registry, target, config, policy))
         round_no += 1
         plan = build_plan(after, unsafe=req.unsafe, offline=target.offline)
         if plan.empty or round_no > MAX_ROUNDS:
@@ -215,3 +218,45 @@ def _corrected_command(out: TextIO, target: Target, findings: list[Finding]) -> 
     dialect = target.docker.dialect
     ids = ", ".join(sorted({f.id for f in about_command}))
     out.write(f"corrected docker run for {dialect} ({ids}):\n{render(spec_for_target(target), dialect)}\n\n")
+
+
+def _with_command_file_fix(req: FixRequest, target: Target, findings: list[Finding]) -> list[Finding]:
+    """With ``--docker-command-file``: the first finding about the command carries an unsafe fix that rewrites
+    the file as the corrected command (in the file's own shell)."""
+    path = req.target.docker_command_file
+    if not path or target.docker is None:
+        return findings
+    index = next(
+        (i for i, f in enumerate(findings) if f.id.split("[", 1)[0].startswith(("docker-run-options", "mount-"))),
+        None,
+    )
+    if index is None:
+        return findings
+    from dataclasses import replace
+
+    from triton_doctor.fixdata import Applicability, Fix, text_edit
+    from triton_doctor.runcmd import render, spec_for_target
+
+    file = Path(path).absolute()
+    try:
+        old = file.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return findings
+    run = target.docker
+    bom = "\ufeff" if old.startswith("\ufeff") else ""
+    newline = "\r\n" if "\r\n" in old else "\n"
+    new = bom + render(spec_for_target(target), run.dialect).replace("\n", newline) + newline
+    edit = text_edit(str(file), old, new)
+    if edit is None:
+        return findings
+    dropped = [opt for opt, _value in run.other] + (["-d"] if run.detach else [])
+    dropped += [f"--network={run.network}"] if run.network else []
+    note = f"; not carried over: {' '.join(dropped)}" if dropped else ""
+    fix = Fix(
+        description=f"rewrite {display_path(file)} as the corrected {run.dialect} command{note}",
+        applicability=Applicability.UNSAFE,
+        edits=(edit,),
+    )
+    out = list(findings)
+    out[index] = replace(out[index], fix=fix)
+    return out
