@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
-from triton_doctor.fixdata import Fix, Move, text_edit
+from triton_doctor.fixdata import DeleteJsonKey, Fix, Move, text_edit
 from triton_doctor.jsonedit import repair_json
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Location, Outcome
@@ -121,6 +121,10 @@ class ModelJson(Check):
                 model=model.name,
                 location=model.json_location(key),
                 remedy=f"keep one {key!r}",
+                fix=Fix(
+                    description=f"delete the earlier {key!r} (the last one, which vLLM uses, stays)",
+                    edits=(DeleteJsonKey(str(doc.path), key, keep_last=True),),
+                ),
             )
         value = doc.data.get("model")
         if value is None:

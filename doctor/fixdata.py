@@ -89,10 +89,11 @@ class SetJsonKey:
 
 @dataclass(frozen=True, slots=True)
 class DeleteJsonKey:
-    """Delete a top-level key of a JSON object file."""
+    """Delete a top-level key of a JSON object file (``keep_last``: only its earlier duplicates)."""
 
     path: str
     key: str
+    keep_last: bool = False
 
 
 @dataclass(frozen=True, slots=True)

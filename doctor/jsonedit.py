@@ -103,12 +103,14 @@ def rename_key(text: str, key: str, new_key: str) -> str:
     return text
 
 
-def delete_key(text: str, key: str) -> str:
-    """``text`` without ``key`` (its line too, when it stood alone on it)."""
+def delete_key(text: str, key: str, *, keep_last: bool = False) -> str:
+    """``text`` without ``key`` (its line too, when it stood alone on it); ``keep_last``: only the earlier
+    occurrences of a duplicated key go (the one ``json.load`` keeps stays)."""
     _opening, _closing, members = _members(text)
+    last = max((i for i, m in enumerate(members) if m[0] == key), default=-1)
     for index in reversed(range(len(members))):
         name, ks, _ke, _vs, ve = members[index]
-        if name != key:
+        if name != key or (keep_last and index == last):
             continue
         start, end = ks, ve
         j = end
@@ -125,6 +127,9 @@ def delete_key(text: str, key: str) -> str:
             line_end = text.find("\n", end)
             if line_end >= 0 and not text[end:line_end].strip():
                 end = line_end + 1
+        elif start == ks:
+            while end < len(text) and text[end] in " \t":
+                end += 1
         text = text[:start] + text[end:]
     return text
 

@@ -156,7 +156,7 @@ def _json(state: _State, edit: SetJsonKey | DeleteJsonKey | RenameJsonKey) -> No
         if isinstance(edit, SetJsonKey):
             new = set_key(text, edit.key, edit.value)
         elif isinstance(edit, DeleteJsonKey):
-            new = delete_key(text, edit.key)
+            new = delete_key(text, edit.key, keep_last=edit.keep_last)
         else:
             new = rename_key(text, edit.key, edit.new_key)
     except JsonEditError as exc:
