@@ -1,7 +1,7 @@
 """Measure ``fix`` on every fixture repository: how many pass ``check --only repo,mounts`` after
 ``fix --yes``, how many need no second fix, and how many ``fix --undo`` restores byte for byte.
 
-Run: ``python benchmarks/fix_fixtures.py`` (prints one line per fixture and the totals).
+Run: ``python benchmarks/fix_fixtures.py [--unsafe]`` (prints one line per fixture and the totals).
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def repo_errors(args: list[str], cwd: Path) -> list[str]:
 
 
 def main() -> None:
+    unsafe = ["--unsafe"] if "--unsafe" in sys.argv[1:] else []
     cases = json.loads((FIXTURES / "cases.json").read_text())
     totals = {"fixable": 0, "pass": 0, "no_second": 0, "undo_identical": 0, "healthy_no_plan": 0, "healthy": 0}
     for case in cases:
@@ -79,7 +80,7 @@ def main() -> None:
             pristine = Path(tmp) / "pristine"
             shutil.copytree(work, pristine, symlinks=True)
             args = case_args(case, work)
-            first = _cli("fix", "--yes", "--offline", *args, cwd=work)
+            first = _cli("fix", "--yes", "--offline", *unsafe, *args, cwd=work)
             if case["finding"] is None:
                 totals["healthy"] += 1
                 totals["healthy_no_plan"] += "nothing to fix" in first.stdout
@@ -90,7 +91,7 @@ def main() -> None:
                 continue
             totals["fixable"] += 1
             errors = repo_errors(args, work)
-            second = _cli("fix", "--yes", "--offline", *args, cwd=work)
+            second = _cli("fix", "--yes", "--offline", *unsafe, *args, cwd=work)
             undo = _cli("fix", "--undo", *args, cwd=work)
             identical = undo.returncode == 0 and same_tree(work, pristine)
             totals["pass"] += not errors

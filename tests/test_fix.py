@@ -415,3 +415,13 @@ def test_docker_command_file_is_rewritten_only_with_unsafe_and_undone(tmp_path: 
     assert "nothing to fix" in run_cli("fix", "--yes", "--unsafe", *args, cwd=work).stdout
     assert run_cli("fix", "--undo", *args, cwd=work).exit_code == 0
     assert snapshot(work) == before
+
+
+def test_a_token_in_a_diff_is_never_printed(tmp_path: Path) -> None:
+    work = copy_case("json-trailing-comma", tmp_path)
+    secret = "hf_" + "Q" * 34
+    model_json = work / "model_repository" / "gemma" / "1" / "model.json"
+    model_json.write_text(model_json.read_text().replace('"model"', f'"hf_token": "{secret}",\n  "model"'))
+    result = run_cli("fix", "--dry-run", "--repo", str(work / "model_repository"), cwd=work)
+    assert "delete the comments and trailing commas" in result.stdout
+    assert secret not in result.stdout + result.stderr

@@ -17,6 +17,7 @@ from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import Finding, Severity
 from triton_doctor.runner import RunOptions, run_checks
 from triton_doctor.target import Target, TargetInput, build_target, host_path
+from triton_doctor.tokens import known_secrets, redact
 
 __all__ = ["FixRequest", "run_fix_command"]
 
@@ -76,7 +77,7 @@ def _key(f: Finding) -> tuple[str, str | None, str]:
     return (f.id, f.model, f.location.path if f.location else "")
 
 
-def _print_plan(out: TextIO, plan: Plan, round_no: int) -> None:
+def _print_plan(out: _Redacting | TextIO, plan: Plan, round_no: int) -> None:
     if round_no > 1:
         out.write(f"\nfollow-up round {round_no} (uncovered by the changes above):\n")
     for finding, fix in plan.applied:
@@ -104,11 +105,11 @@ def run_fix_command(
     Exit 0: nothing left at error level; 1: findings remain (or an undo refused); 2: bad input, a read-only
     repository or a path outside the allowed folders (nothing changed).
     """
-    out = out or sys.stdout
     target, config = build_target(req.target)
+    printer = _Redacting(out or sys.stdout, known_secrets(target))
     repo = host_path(target.repo)
     if req.undo is not None:
-        return _undo(req, repo, out)
+        return _undo(req, repo, printer)
     registry = registry if registry is not None else load_registry()
     only = req.only or tuple(config.get("only", ())) or DEFAULT_ONLY
     policy = Policy.from_options(only, req.skip or tuple(config.get("skip", ())))
@@ -116,16 +117,16 @@ def run_fix_command(
 
     before = _with_command_file_fix(req, target, _findings(registry, target, config, policy))
     plan = build_plan(before, unsafe=req.unsafe, offline=target.offline)
-    _corrected_command(out, target, before)
+    _corrected_command(printer, target, before)
     if plan.empty:
-        _print_plan(out, plan, 1)
-        out.write("nothing to fix" + (f"; {len(before)} finding(s) need you (see check)" if before else "") + "\n")
+        _print_plan(printer, plan, 1)
+        printer.write("nothing to fix" + (f"; {len(before)} finding(s) need you (see check)" if before else "") + "\n")
         return 1 if any(f.severity is Severity.ERROR for f in before) else 0
     check_paths(plan.ops, _roots(target, req.target.docker_command_file))
-    _print_plan(out, plan, 1)
-    interactive = sys.stdin.isatty() and out.isatty()
+    _print_plan(printer, plan, 1)
+    interactive = sys.stdin.isatty() and printer.isatty()
     if req.dry_run or (not req.yes and not interactive and confirm is None):
-        out.write(
+        printer.write(
             f"\ndry run: {len(plan.ops)} change(s) planned, none made"
             + ("" if req.dry_run else " (not a terminal: pass --yes to apply)")
             + "\n"
@@ -134,7 +135,7 @@ def run_fix_command(
     if not req.yes:
         ask = confirm or _ask
         if not ask(f"Apply {len(plan.ops)} change(s)?"):
-            out.write("nothing changed\n")
+            printer.write("nothing changed\n")
             return 1
     preflight(plan.ops)
     journal = Journal.create(repo)
@@ -161,20 +162,34 @@ def run_fix_command(
         plan = build_plan(after, unsafe=req.unsafe, offline=target.offline)
         if plan.empty or round_no > MAX_ROUNDS:
             break
-        _print_plan(out, plan, round_no)
+        _print_plan(printer, plan, round_no)
         if not req.yes and not (confirm or _ask)(f"Apply {len(plan.ops)} follow-up change(s)?"):
-            out.write("follow-up changes not made\n")
+            printer.write("follow-up changes not made\n")
             break
     remaining = {_key(f) for f in after}
     gone = [f for f in fixed if _key(f) not in remaining]
-    out.write(f"\napplied (run {journal.run_id}; journal {display_path(journal.path)})\n")
+    printer.write(f"\napplied (run {journal.run_id}; journal {display_path(journal.path)})\n")
     for f in dict.fromkeys(gone):
-        out.write(f"  fixed   {f.id}" + (f" ({f.model})" if f.model else "") + "\n")
+        printer.write(f"  fixed   {f.id}" + (f" ({f.model})" if f.model else "") + "\n")
     for f in after:
         where = f" {f.location}" if f.location else ""
-        out.write(f"  remains {f.id}{where}: {f.message}\n")
-    out.write(f"undo with: triton-doctor fix --undo {journal.run_id} --repo {target.repo}\n")
+        printer.write(f"  remains {f.id}{where}: {f.message}\n")
+    printer.write(f"undo with: triton-doctor fix --undo {journal.run_id} --repo {target.repo}\n")
     return 1 if any(f.severity is Severity.ERROR for f in after) else 0
+
+
+class _Redacting:
+    """Everything fix prints goes through the redactor: a token in a model.json diff is never shown."""
+
+    def __init__(self, stream: TextIO, secrets: set[str]) -> None:
+        self._stream = stream
+        self._secrets = secrets
+
+    def write(self, text: str) -> int:
+        return self._stream.write(redact(text, self._secrets))
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
 
 
 def _ask(question: str) -> bool:
@@ -183,7 +198,7 @@ def _ask(question: str) -> bool:
     return bool(click.confirm(question, default=False))
 
 
-def _undo(req: FixRequest, repo: Path, out: TextIO) -> int:
+def _undo(req: FixRequest, repo: Path, out: _Redacting | TextIO) -> int:
     try:
         journal = find_run(repo, req.undo or None)
     except JournalError as exc:
@@ -206,7 +221,7 @@ def _undo(req: FixRequest, repo: Path, out: TextIO) -> int:
     return 0
 
 
-def _corrected_command(out: TextIO, target: Target, findings: list[Finding]) -> None:
+def _corrected_command(out: _Redacting | TextIO, target: Target, findings: list[Finding]) -> None:
     """Findings about the user's docker command are fixed by a corrected command in their own shell."""
     if target.docker is None:
         return
