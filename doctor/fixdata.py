@@ -10,9 +10,10 @@ Paths are host paths as the check saw them (relative paths are relative to the w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "Applicability",
@@ -28,6 +29,7 @@ __all__ = [
     "ReplaceLines",
     "SetJsonKey",
     "edit_to_dict",
+    "map_text",
     "text_edit",
 ]
 
@@ -161,6 +163,19 @@ def text_edit(path: str, old_text: str, new_text: str) -> ReplaceLines | None:
     old_mid = old[head : len(old) - tail]
     new_mid = new[head : len(new) - tail]
     return ReplaceLines(path=path, start=head + 1, end=head + len(old_mid), old="".join(old_mid), new="".join(new_mid))
+
+
+def map_text(fix: Fix, transform: Callable[[str], str]) -> Fix:
+    """``fix`` with ``transform`` applied to every text it carries (reports redact secrets with it)."""
+    from dataclasses import replace
+
+    def one(edit: Edit) -> Edit:
+        changes: dict[str, Any] = {n: transform(v) for n in edit.__slots__ if isinstance(v := getattr(edit, n), str)}
+        result: Edit = replace(cast(Any, edit), **changes)
+        return result
+
+    edits = tuple(one(edit) for edit in fix.edits)
+    return replace(fix, description=transform(fix.description), command=transform(fix.command), edits=edits)
 
 
 def edit_to_dict(edit: Edit) -> dict[str, Any]:
