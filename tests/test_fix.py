@@ -425,3 +425,15 @@ def test_a_token_in_a_diff_is_never_printed(tmp_path: Path) -> None:
     result = run_cli("fix", "--dry-run", "--repo", str(work / "model_repository"), cwd=work)
     assert "delete the comments and trailing commas" in result.stdout
     assert secret not in result.stdout + result.stderr
+
+
+def test_a_symlinked_file_is_not_edited_through_the_link(tmp_path: Path) -> None:
+    work = copy_case("batch-size-guide-256", tmp_path)
+    config = work / "model_repository" / "gemma" / "config.pbtxt"
+    shared = tmp_path / "shared.pbtxt"
+    shutil.move(config, shared)
+    config.symlink_to(shared)
+    before = shared.read_bytes()
+    result = run_cli("fix", "--yes", "--repo", str(work / "model_repository"), cwd=work)
+    assert "symbolic link" in result.stdout and result.exit_code == 1
+    assert config.is_symlink() and shared.read_bytes() == before

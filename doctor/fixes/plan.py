@@ -114,6 +114,8 @@ def _text(state: _State, path: Path) -> str:
             dst == path or dst in path.parents for _, dst in state.moves
         ):
             raise PlanError(f"{path} is moved by another fix in this round")
+        if path.is_symlink():
+            raise PlanError(f"{path} is a symbolic link; edit the file it points to by hand")
         try:
             text = path.read_bytes().decode("utf-8")
         except FileNotFoundError as exc:
