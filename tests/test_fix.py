@@ -437,3 +437,21 @@ def test_a_symlinked_file_is_not_edited_through_the_link(tmp_path: Path) -> None
     result = run_cli("fix", "--yes", "--repo", str(work / "model_repository"), cwd=work)
     assert "symbolic link" in result.stdout and result.exit_code == 1
     assert config.is_symlink() and shared.read_bytes() == before
+
+
+def test_confirmation_is_asked_once_and_no_changes_nothing(tmp_path: Path) -> None:
+    work = copy_case("name-mismatch", tmp_path)
+    before = snapshot(work)
+    request = FixRequest(target=TargetInput(repo=str(work / "model_repository"), cwd=work))
+    asked: list[str] = []
+
+    def no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    out = io.StringIO()
+    assert run_fix_command(request, out=out, confirm=no) == 1
+    assert asked == ["Apply 1 change(s)?"] and "nothing changed" in out.getvalue()
+    assert snapshot(work) == before and not (work / ".triton-doctor").exists()
+    assert run_fix_command(request, out=io.StringIO(), confirm=lambda q: True) == 0
+    assert 'name: "gemma"\n' in (work / "model_repository" / "gemma" / "config.pbtxt").read_text()
