@@ -455,3 +455,17 @@ def test_confirmation_is_asked_once_and_no_changes_nothing(tmp_path: Path) -> No
     assert snapshot(work) == before and not (work / ".triton-doctor").exists()
     assert run_fix_command(request, out=io.StringIO(), confirm=lambda q: True) == 0
     assert 'name: "gemma"\n' in (work / "model_repository" / "gemma" / "config.pbtxt").read_text()
+
+
+def test_json_report_carries_the_fix(report_schema: dict[str, Any]) -> None:
+    from tests.conftest import validate_report
+
+    root = FIXTURES / "repos" / "name-mismatch"
+    result = run_cli("check", "--only", "repo", "--format", "json", "--repo", str(root / "model_repository"))
+    report = result.json()
+    validate_report(report, report_schema)
+    (finding,) = [f for c in report["checks"] for f in c["findings"] if f["id"] == "config-name[mismatch]"]
+    fix = finding["fix"]
+    assert fix["applicability"] == "safe" and fix["description"] == 'write name: "gemma"'
+    (edit,) = fix["edits"]
+    assert edit["kind"] == "replace-lines" and edit["old"] == 'name: "gemma-2b"\n' and edit["new"] == 'name: "gemma"\n'
