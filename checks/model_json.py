@@ -80,7 +80,7 @@ class ModelJson(Check):
             lines = ""
             fix = None
             try:
-                original = doc.path.read_text(encoding="utf-8")
+                original = doc.path.read_bytes().decode("utf-8").removeprefix("\ufeff")
             except (OSError, UnicodeDecodeError):
                 original = None
             repaired = repair_json(original) if original is not None else None

@@ -187,13 +187,13 @@ def container_path_for(ctx: Context, value: str) -> str | None:
     absolute = value if not value.startswith((".", "~")) else str(Path.cwd() / host_path(value))
     wanted = _parts(absolute if not value.startswith("~") else str(host_path(value)))
     for mount in ctx.target.mounts:
-        if mount.type != "bind" or mount.target.rstrip("/") == ctx.target.repo_target.rstrip("/"):
+        if mount.type != "bind":
             continue
         for source in {mount.source, str(host_path(mount.source).absolute())}:
             src = _parts(source)
             if src and wanted[: len(src)] == src:
                 candidates.add(str(PurePosixPath(mount.target, *wanted[len(src) :])))
-        if candidates:
+        if candidates or mount.target.rstrip("/") == ctx.target.repo_target.rstrip("/"):
             continue
         base = _parts(mount.source)[-1:] or ()
         if base and base[0] in wanted:

@@ -49,7 +49,7 @@ def _value_end(text: str, i: int) -> int:
 def _members(text: str) -> tuple[int, int, list[tuple[str, int, int, int, int]]]:
     """``(open brace, close brace, [(key, key start, key end, value start, value end)])`` of the top object."""
     try:
-        data = json.loads(text)
+        data = json.loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         raise JsonEditError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
     if not isinstance(data, dict):
@@ -90,7 +90,8 @@ def set_key(text: str, key: str, value_json: str) -> str:
     last = members[-1]
     line_start = text.rfind("\n", 0, last[1]) + 1
     indent = text[line_start : last[1]] if not text[line_start : last[1]].strip() else " "
-    sep = ",\n" + indent if indent.strip() == "" and "\n" in text[opening:closing] else ", "
+    newline = "\r\n" if "\r\n" in text else "\n"
+    sep = "," + newline + indent if indent.strip() == "" and "\n" in text[opening:closing] else ", "
     return text[: last[4]] + sep + entry + text[last[4] :]
 
 
@@ -182,7 +183,7 @@ def repair_json(text: str) -> str | None:
         i += 1
     fixed = "".join(out)
     try:
-        json.loads(fixed)
+        json.loads(fixed.removeprefix("\ufeff"))
     except json.JSONDecodeError:
         return None
     return fixed

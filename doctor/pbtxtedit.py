@@ -128,8 +128,9 @@ def delete_field(text: str, line: int, column: int) -> str:
 
 def insert_after_line(text: str, line: int, new_line: str) -> str:
     """``text`` with ``new_line`` (no newline) inserted after line ``line`` (0: at the top)."""
+    newline = "\r\n" if "\r\n" in text else "\n"
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n") and line >= len(lines):
-        lines[-1] += "\n"
-    lines.insert(line, new_line + "\n")
+        lines[-1] += newline
+    lines.insert(line, new_line + newline)
     return "".join(lines)

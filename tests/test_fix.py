@@ -469,3 +469,33 @@ def test_json_report_carries_the_fix(report_schema: dict[str, Any]) -> None:
     assert fix["applicability"] == "safe" and fix["description"] == 'write name: "gemma"'
     (edit,) = fix["edits"]
     assert edit["kind"] == "replace-lines" and edit["old"] == 'name: "gemma-2b"\n' and edit["new"] == 'name: "gemma"\n'
+
+
+def test_windows_line_endings_and_bom_are_kept(tmp_path: Path) -> None:
+    work = copy_case("backend-missing", tmp_path)
+    model = work / "model_repository" / "gemma"
+    config, model_json = model / "config.pbtxt", model / "1" / "model.json"
+    config.write_bytes(config.read_text().replace('name: "gemma"', 'name: "x"').replace("\n", "\r\n").encode())
+    text = model_json.read_text().replace("0.90\n", "0.90,\n").replace("tensor_parallel_size", "tensor-parallel-size")
+    model_json.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    before = snapshot(work)
+    result = run_cli("fix", "--yes", "--repo", str(work / "model_repository"), cwd=work)
+    assert result.exit_code == 0, result.stdout
+    for path in (config, model_json):
+        data = path.read_bytes()
+        assert data.count(b"\n") == data.count(b"\r\n"), (path, data)
+    assert model_json.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert b'backend: "vllm"\r\n' in config.read_bytes() and b'"tensor_parallel_size"' in model_json.read_bytes()
+    assert run_cli("fix", "--undo", "--repo", str(work / "model_repository"), cwd=work).exit_code == 0
+    assert snapshot(work) == before
+
+
+def test_a_bom_before_the_first_line_does_not_block_a_fix(tmp_path: Path) -> None:
+    work = copy_case("name-mismatch", tmp_path)
+    config = work / "model_repository" / "gemma" / "config.pbtxt"
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())
+    before = snapshot(work)
+    assert run_cli("fix", "--yes", "--repo", str(work / "model_repository"), cwd=work).exit_code == 0
+    assert config.read_bytes().startswith(b'\xef\xbb\xbfname: "gemma"\n')
+    assert run_cli("fix", "--undo", "--repo", str(work / "model_repository"), cwd=work).exit_code == 0
+    assert snapshot(work) == before

@@ -63,6 +63,8 @@ class _State:
     mkdirs: list[Path] = field(default_factory=list)
     moves: list[tuple[Path, Path]] = field(default_factory=list)
     others: list[Op] = field(default_factory=list)
+    #: files that start with a UTF-8 BOM
+    boms: set[Path] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -122,6 +124,11 @@ def _text(state: _State, path: Path) -> str:
             raise PlanError(f"{path} does not exist") from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise PlanError(f"{path}: cannot read: {exc}") from exc
+        # The checks read text without a BOM (as Triton and json.load tolerate it): stage it the same way,
+        # and write the BOM back.
+        if text.startswith("\ufeff"):
+            state.boms.add(path)
+            text = text[1:]
         state.texts[path] = text
         state.originals[path] = text
     return state.texts[path]
@@ -242,8 +249,14 @@ def build_plan(findings: list[Finding], *, unsafe: bool = False, offline: bool =
     for path, text in state.texts.items():
         original = state.originals[path]
         if text != original:
+            bom = "\ufeff" if path in state.boms else ""
             plan.ops.append(
-                Op("write", path, new=text.encode("utf-8"), old=None if original is None else original.encode("utf-8"))
+                Op(
+                    "write",
+                    path,
+                    new=(bom + text).encode("utf-8"),
+                    old=None if original is None else (bom + original).encode("utf-8"),
+                )
             )
     plan.ops += state.others
     return plan
