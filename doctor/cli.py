@@ -284,7 +284,7 @@ def _fix_target_options(func: Any) -> Any:
     """The target options of check that say what to fix (no live-stage options)."""
     keep = {"repo", "models", "mounts", "docker_command", "docker_command_file", "image", "config_file", "offline"}
     holder = _target_options(lambda: None)
-    for param in reversed(holder.__click_params__):
+    for param in holder.__click_params__:
         if param.name in keep:
             func.__click_params__ = [*getattr(func, "__click_params__", []), param]
     return func
