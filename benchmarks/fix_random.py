@@ -1,5 +1,5 @@
 """``fix`` on repositories it has never seen: random sets of defects (the property test's generator) on the
-guide's repository; how many pass the repo checks after ``fix --yes``, need no second fix, and undo byte for
+guide's two repository shapes; how many pass the repo checks after ``fix --yes``, need no second fix, and undo byte for
 byte.
 
 Run: ``python benchmarks/fix_random.py [COUNT] [SEED]`` (defaults 300 and 8).
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import io
 import random
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_fix import EXCLUSIVE, FIXTURES, ORDER, _defects, _repo_errors, snapshot
+from tests.test_fix import EXCLUSIVE, ORDER, _repo_errors, build_case, snapshot
 from triton_doctor.fixes import FixRequest, run_fix_command
 from triton_doctor.target import TargetInput
 
@@ -30,23 +29,20 @@ def main() -> None:
         chosen = set(rng.sample(ORDER, rng.randint(1, 8)))
         if any(len(chosen & group) > 1 for group in EXCLUSIVE):
             continue
+        shape = rng.choice(["remote", "local"])
+        if shape == "remote" and chosen == {"winpath"}:
+            continue
         done += 1
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            shutil.copytree(FIXTURES / "repos" / "healthy-remote", root / "case")
-            repo = root / "case" / "model_repository"
-            defects = _defects(repo / "gemma")
-            for name in [n for n in ORDER if n in chosen and n not in {"v1", "beside"}] + [
-                n for n in ("v1", "beside") if n in chosen
-            ]:
-                defects[name]()
+            repo, mounts = build_case(root, chosen, shape)
             broken = snapshot(root / "case")
-            request = FixRequest(target=TargetInput(repo=str(repo), offline=True, cwd=root), yes=True)
+            request = FixRequest(target=TargetInput(repo=str(repo), mounts=mounts, offline=True, cwd=root), yes=True)
             run_fix_command(request, out=io.StringIO())
-            errors = _repo_errors(repo)
+            errors = _repo_errors(repo, mounts)
             passed += not errors
             if errors:
-                failures.append((sorted(chosen), errors))
+                failures.append(([*sorted(chosen), shape], errors))
             second = io.StringIO()
             run_fix_command(request, out=second)
             no_second += "nothing to fix" in second.getvalue()

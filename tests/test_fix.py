@@ -310,15 +310,30 @@ def _sub(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def _defects(model: Path) -> dict[str, Any]:
+def _defects(model: Path, shape: str = "remote") -> dict[str, Any]:
+    """Mutations of a healthy model, each one fixable defect. ``shape``: the fixtures' remote (one-line
+    blocks, a Hub id) or local (multi-line blocks, weights under /local_models) repository."""
     config, mj = model / "config.pbtxt", model / "1" / "model.json"
-    return {
-        "name": lambda: _sub(config, 'name: "gemma"', 'name: "gemma-2b"'),
+    name = "gemma_local" if shape == "local" else "gemma"
+    stream = (
+        (
+            '    dims: [ 1 ]\n    optional: true\n  },\n  {\n    name: "sampling',
+            '    dims: [ 1 ]\n  },\n  {\n    name: "sampling',
+        )
+        if shape == "local"
+        else ("dims: [ 1 ], optional: true }", "dims: [ 1 ] }")
+    )
+    defects: dict[str, Any] = {
+        "name": lambda: _sub(config, f'name: "{name}"', f'name: "{name}-2b"'),
         "backend": lambda: _sub(config, 'backend: "vllm"\n', ""),
         "batch": lambda: _sub(config, "max_batch_size: 0", "max_batch_size: 256"),
-        "dynamic": lambda: _sub(config, "model_transaction_policy", "dynamic_batching { }\nmodel_transaction_policy"),
+        "dynamic": lambda: _sub(
+            config,
+            "model_transaction_policy",
+            "dynamic_batching {\n  max_queue_delay_microseconds: 100\n}\nmodel_transaction_policy",
+        ),
         "decoupled": lambda: _sub(config, "decoupled: true", "decoupled: false"),
-        "stream": lambda: _sub(config, "dims: [ 1 ], optional: true }", "dims: [ 1 ] }"),
+        "stream": lambda: _sub(config, *stream),
         "kind": lambda: (
             _sub(
                 config,
@@ -336,15 +351,38 @@ def _defects(model: Path) -> dict[str, Any]:
         "v1": lambda: (model / "1").rename(model / "v1"),
         "beside": lambda: ((model / "1" / "model.json").rename(model / "model.json"), (model / "1").rmdir()),
     }
+    if shape == "local":
+        defects["winpath"] = lambda: _sub(
+            mj,
+            '"/local_models/google_gemma-3-1b-it"',
+            '"C:\\\\Users\\\\me\\\\proj\\\\local_models\\\\google_gemma-3-1b-it"',
+        )
+    return defects
 
 
-ORDER = list(_defects(Path(".")))
+ORDER = list(_defects(Path("."), "local"))
 #: Defects that undo each other's preconditions.
 EXCLUSIVE = [{"v1", "beside"}, {"typo", "percent"}, {"kind", "dashes"}, {"comma", "percent"}]
 
 
-def _repo_errors(repo: Path) -> list[str]:
-    target, config = build_target(TargetInput(repo=str(repo), offline=True, cwd=repo.parent))
+def build_case(root: Path, chosen: set[str], shape: str) -> tuple[Path, tuple[str, ...]]:
+    """A broken copy of the healthy fixture of ``shape`` under ``root``: ``(repository, --mount values)``."""
+    fixture = "healthy-local" if shape == "local" else "healthy-remote"
+    shutil.copytree(FIXTURES / "repos" / fixture, root / "case")
+    repo = root / "case" / "model_repository"
+    defects = _defects(repo / ("gemma_local" if shape == "local" else "gemma"), shape)
+    for name in ORDER:  # a fixed order: "beside" and "v1" move 1/ last
+        if name in chosen and name in defects and name not in {"v1", "beside"}:
+            defects[name]()
+    for name in ("v1", "beside"):
+        if name in chosen:
+            defects[name]()
+    mounts = (f"{root / 'case' / 'local_models'}:/local_models",) if shape == "local" else ()
+    return repo, mounts
+
+
+def _repo_errors(repo: Path, mounts: tuple[str, ...] = ()) -> list[str]:
+    target, config = build_target(TargetInput(repo=str(repo), mounts=mounts, offline=True, cwd=repo.parent))
     registry = load_registry()
     ctx = Context(target, config)
     try:
@@ -354,32 +392,24 @@ def _repo_errors(repo: Path) -> list[str]:
     return [f.id for r in results for f in r.findings if f.severity is Severity.ERROR]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(chosen=st.sets(st.sampled_from(ORDER), min_size=1, max_size=6))
-@example(chosen={"comment", "dashes", "v1", "name", "backend", "stream", "bool"})
-@example(chosen={"beside", "comma", "typo", "kind", "decoupled", "dynamic", "batch"})
-def test_property_random_defects_fix_then_undo(chosen: set[str]) -> None:
-    if any(len(chosen & group) > 1 for group in EXCLUSIVE):
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chosen=st.sets(st.sampled_from(ORDER), min_size=1, max_size=7), shape=st.sampled_from(["remote", "local"]))
+@example(chosen={"comment", "dashes", "v1", "name", "backend", "stream", "bool"}, shape="remote")
+@example(chosen={"beside", "comma", "typo", "kind", "decoupled", "dynamic", "batch"}, shape="remote")
+@example(chosen={"winpath", "comment", "stream", "dynamic", "v1", "name"}, shape="local")
+def test_property_random_defects_fix_then_undo(chosen: set[str], shape: str) -> None:
+    if any(len(chosen & group) > 1 for group in EXCLUSIVE) or (chosen == {"winpath"} and shape == "remote"):
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        shutil.copytree(FIXTURES / "repos" / "healthy-remote", root / "case")
-        repo = root / "case" / "model_repository"
-        model = repo / "gemma"
-        defects = _defects(model)
-        for name in ORDER:  # a fixed order: "beside" and "v1" move 1/ last
-            if name in chosen and name not in {"v1", "beside"}:
-                defects[name]()
-        for name in ("v1", "beside"):
-            if name in chosen:
-                defects[name]()
+        repo, mounts = build_case(root, chosen, shape)
         broken = snapshot(root / "case")
-        assert _repo_errors(repo), chosen
+        assert _repo_errors(repo, mounts), chosen
         out = io.StringIO()
-        request = FixRequest(target=TargetInput(repo=str(repo), offline=True, cwd=root), yes=True)
+        request = FixRequest(target=TargetInput(repo=str(repo), mounts=mounts, offline=True, cwd=root), yes=True)
         code = run_fix_command(request, out=out)
         assert code == 0, (chosen, out.getvalue())
-        assert _repo_errors(repo) == [], (chosen, out.getvalue())
+        assert _repo_errors(repo, mounts) == [], (chosen, out.getvalue())
         second = io.StringIO()
         run_fix_command(request, out=second)
         assert "nothing to fix" in second.getvalue(), (chosen, second.getvalue())
