@@ -6,6 +6,9 @@ from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import Applicability
+from triton_doctor.fixhelp import config_fix, position
+from triton_doctor.pbtxtedit import insert_after_line, replace_field, set_scalar
 from triton_doctor.permodel import per_model, require_config
 from triton_doctor.results import Category, Outcome
 
@@ -40,6 +43,14 @@ class ConfigBackend(Check):
                 location=model.config_location("platform"),
                 evidence=f'platform: "{config.platform}"',
                 remedy='replace it with backend: "vllm"',
+                fix=None
+                if config.backend
+                else config_fix(
+                    model,
+                    lambda t: replace_field(t, *_at(t, "platform"), 'backend: "vllm"'),
+                    'replace platform: with backend: "vllm"',
+                    Applicability.UNSAFE,
+                ),
             )
         if not config.backend:
             if not config.platform:
@@ -50,6 +61,7 @@ class ConfigBackend(Check):
                     location=model.config_location(),
                     remedy='add the line backend: "vllm"',
                     catalog_id="missing-backend-field",
+                    fix=config_fix(model, _add_backend, 'add backend: "vllm"'),
                 )
         elif config.backend != "vllm":
             f.error(
@@ -59,4 +71,23 @@ class ConfigBackend(Check):
                 location=model.config_location("backend"),
                 evidence=f'backend: "{config.backend}"',
                 remedy='write backend: "vllm"',
+                fix=config_fix(
+                    model,
+                    lambda t: set_scalar(t, *_at(t, "backend"), '"vllm"'),
+                    f'replace backend: "{config.backend}" with "vllm"',
+                    Applicability.UNSAFE,
+                ),
             )
+
+
+def _at(text: str, name: str) -> tuple[int, int]:
+    pos = position(text, name)
+    if pos is None:
+        raise ValueError(f"no {name} field")
+    return pos
+
+
+def _add_backend(text: str) -> str:
+    """Insert ``backend: "vllm"`` after the name line (or at the top)."""
+    pos = position(text, "name")
+    return insert_after_line(text, pos[0] if pos else 0, 'backend: "vllm"')

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixhelp import config_fix, delete_every, position
+from triton_doctor.pbtxtedit import replace_field, set_scalar
 from triton_doctor.permodel import per_model, require_config
 from triton_doctor.results import Category, Outcome
 
@@ -45,6 +48,7 @@ class ConfigBatching(Check):
                 evidence=f"max_batch_size: {config.max_batch_size}",
                 remedy="write max_batch_size: 0 (or delete the line)",
                 catalog_id="max-batch-size-nonzero",
+                fix=config_fix(model, _zero_batch, "write max_batch_size: 0"),
             )
         for block in ("dynamic_batching", "sequence_batching"):
             if config.HasField(block):
@@ -56,6 +60,7 @@ class ConfigBatching(Check):
                     evidence=f"{block} {{ ... }}",
                     remedy=f"delete the {block} block",
                     catalog_id="max-batch-size-nonzero",
+                    fix=config_fix(model, functools.partial(_delete_block, name=block), f"delete the {block} block"),
                 )
         if config.HasField("model_transaction_policy") and not config.model_transaction_policy.decoupled:
             loc = model.config_location("model_transaction_policy", 0, "decoupled")
@@ -70,4 +75,26 @@ class ConfigBatching(Check):
                 evidence="model_transaction_policy { decoupled: false }",
                 remedy="write model_transaction_policy { decoupled: true } (or delete the block)",
                 catalog_id="decoupled-disabled",
+                fix=config_fix(model, _decouple, "write model_transaction_policy { decoupled: true }"),
             )
+
+
+def _zero_batch(text: str) -> str:
+    pos = position(text, "max_batch_size")
+    if pos is None:
+        raise ValueError("no max_batch_size field")
+    return set_scalar(text, *pos, "0")
+
+
+def _decouple(text: str) -> str:
+    pos = position(text, "model_transaction_policy", 0, "decoupled")
+    if pos is not None:
+        return set_scalar(text, *pos, "true")
+    pos = position(text, "model_transaction_policy")
+    if pos is None:
+        raise ValueError("no model_transaction_policy")
+    return replace_field(text, *pos, "model_transaction_policy { decoupled: true }")
+
+
+def _delete_block(text: str, name: str) -> str:
+    return delete_every(text, name)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import Applicability
+from triton_doctor.fixhelp import config_fix, position
+from triton_doctor.pbtxtedit import replace_field, set_scalar
 from triton_doctor.permodel import per_model, require_config
 from triton_doctor.results import Category, Outcome
 
@@ -52,6 +56,9 @@ class ConfigInstanceGroup(Check):
                     evidence=f"kind: {kind}",
                     remedy="write instance_group [ { count: 1, kind: KIND_MODEL } ]",
                     catalog_id="kind-gpu-with-multi-gpu",
+                    fix=config_fix(
+                        model, _one_model_instance, "write instance_group [ { count: 1, kind: KIND_MODEL } ]"
+                    ),
                 )
             elif kind == "KIND_CPU":
                 f.warning(
@@ -61,6 +68,9 @@ class ConfigInstanceGroup(Check):
                     location=loc,
                     evidence=f"kind: {kind}",
                     remedy="write instance_group [ { count: 1, kind: KIND_MODEL } ]",
+                    fix=config_fix(
+                        model, _one_model_instance, "write instance_group [ { count: 1, kind: KIND_MODEL } ]"
+                    ),
                 )
             count = group.count or 1
             if count > 1:
@@ -74,4 +84,28 @@ class ConfigInstanceGroup(Check):
                     evidence=f"count: {count}",
                     remedy="write count: 1 (vLLM serves concurrent requests itself)",
                     catalog_id="no-kv-cache-memory",
+                    fix=config_fix(
+                        model,
+                        functools.partial(_count_one, index=i),
+                        "write count: 1",
+                        Applicability.UNSAFE,
+                    ),
                 )
+
+
+def _one_model_instance(text: str) -> str:
+    pos = position(text, "instance_group")
+    if pos is None:
+        raise ValueError("no instance_group")
+    return replace_field(text, *pos, "instance_group [ { count: 1, kind: KIND_MODEL } ]")
+
+
+def _count_at(text: str, index: int) -> tuple[int, int]:
+    pos = position(text, "instance_group", index, "count")
+    if pos is None:
+        raise ValueError("no count")
+    return pos
+
+
+def _count_one(text: str, index: int) -> str:
+    return set_scalar(text, *_count_at(text, index), "1")

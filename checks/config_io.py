@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixhelp import config_fix, delete_every
 from triton_doctor.permodel import per_model, require_config
 from triton_doctor.results import Category, Outcome
 
@@ -75,6 +77,19 @@ class ConfigIo(Check):
         return per_model(ctx, self.id, lambda m, f: self._evaluate(m, f, strict), ok="inputs and outputs match")
 
     def _evaluate(self, model: ModelFacts, f: FindingFactory, strict: bool) -> None:
+        first = len(f.findings)
+        self._declared(model, f, strict)
+        if strict or len(f.findings) == first:
+            return
+        # One repair for every finding: drop the explicit blocks; the backend's auto-complete declares them.
+        fix = config_fix(
+            model,
+            lambda t: delete_every(delete_every(t, "input"), "output"),
+            "delete the explicit input/output blocks (the vLLM backend declares them itself)",
+        )
+        f.findings[first:] = [replace(x, fix=fix) for x in f.findings[first:]]
+
+    def _declared(self, model: ModelFacts, f: FindingFactory, strict: bool) -> None:
         config: Any = require_config(model)
         seen: set[str] = set()
         for i, tensor in enumerate(config.input):

@@ -6,6 +6,8 @@ from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixhelp import config_fix, position
+from triton_doctor.pbtxtedit import set_scalar
 from triton_doctor.permodel import per_model, require_config
 from triton_doctor.results import Category, Outcome
 
@@ -30,6 +32,13 @@ class ConfigName(Check):
     def _evaluate(self, model: ModelFacts, f: FindingFactory) -> None:
         config: Any = require_config(model)
         if config.name and config.name != model.name:
+
+            def rename(text: str) -> str:
+                pos = position(text, "name")
+                if pos is None:
+                    raise ValueError("no name field")
+                return set_scalar(text, *pos, f'"{model.name}"')
+
             f.error(
                 "mismatch",
                 f'name: "{config.name}" in {model.config_display} differs from the directory name {model.name!r}',
@@ -39,4 +48,5 @@ class ConfigName(Check):
                 remedy=f'write name: "{model.name}" (or delete the line: the name is optional), or rename the '
                 f"directory to {config.name!r} and use --load-model={config.name}",
                 catalog_id="dir-name-mismatch",
+                fix=config_fix(model, rename, f'write name: "{model.name}"'),
             )

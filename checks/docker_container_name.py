@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
+from triton_doctor.fixdata import Applicability, Fix, RemoveContainer
 from triton_doctor.results import Category, Outcome
 
 
@@ -30,7 +31,17 @@ class DockerContainerName(Check):
         f = FindingFactory(self.id)
         for container in ctx.docker().containers:
             if container.name == docker.name:
-                running = container.status.lower().startswith("up")
+                running = container.status.lower().startswith(("up", "running", "restarting", "paused"))
+                stop = f"docker stop {docker.name} && docker rm {docker.name}"
+                fix = (
+                    Fix(description="stop and remove it yourself", applicability=Applicability.DISPLAY, command=stop)
+                    if running
+                    else Fix(
+                        description=f"remove the stopped container {docker.name} (its logs go with it)",
+                        applicability=Applicability.UNSAFE,
+                        edits=(RemoveContainer(docker.name),),
+                    )
+                )
                 f.error(
                     "in-use",
                     f"container name {docker.name!r} is already in use by {container.id} "
@@ -41,5 +52,6 @@ class DockerContainerName(Check):
                         if running
                         else f"docker rm {docker.name}   # read its logs first: docker logs {docker.name}"
                     ),
+                    fix=fix,
                 )
         return f.outcome(f"{docker.name!r} " + ("is taken" if f.findings else "is free"))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import Applicability, DeleteJsonKey, Fix, RenameJsonKey, SetJsonKey
+from triton_doctor.fixhelp import model_json_path
 from triton_doctor.knowledge import (
     IMAGES,
     ImageInfo,
@@ -131,6 +134,7 @@ class EngineArgs(Check):
                     message, remedy = history
                     remedy = REPLACEMENTS.get(key, remedy) if "removed in" in message else remedy
                     sub = "removed" if "removed in" in message else "too-new"
+                    fix = _drop_removed(model, key, value, known) if sub == "removed" else None
                     f.error(
                         sub,
                         message,
@@ -139,6 +143,7 @@ class EngineArgs(Check):
                         evidence=evidence,
                         remedy=remedy,
                         catalog_id="unknown-engine-arg",
+                        fix=fix,
                     )
                     continue
                 suggestion = suggest_engine_arg(key, image.engine_args_version if image else None)
@@ -154,6 +159,7 @@ class EngineArgs(Check):
                     if suggestion
                     else f"delete {key!r} (engine arguments are the underscore names of 'vllm serve' flags)",
                     catalog_id="unknown-engine-arg",
+                    fix=_rename(model, key, suggestion, args) if suggestion else None,
                 )
                 continue
             if image is None:
@@ -168,6 +174,7 @@ class EngineArgs(Check):
                         evidence=evidence,
                         remedy=REPLACEMENTS.get(key, remedy),
                         catalog_id="unknown-engine-arg",
+                        fix=_drop_removed(model, key, value, known, Applicability.UNSAFE),
                     )
             self._value(key, value, model, f, evidence)
 
@@ -185,6 +192,7 @@ class EngineArgs(Check):
                     location=loc,
                     evidence=evidence,
                     remedy='write "gpu_memory_utilization": 0.9 (less if other processes use the GPU)',
+                    fix=_value_fix(model, key, value),
                 )
         elif key in POSITIVE_INTS and value is not None:
             if not is_int or value < 1:
@@ -195,6 +203,7 @@ class EngineArgs(Check):
                     location=loc,
                     evidence=evidence,
                     remedy=f'write "{key}": {1 if key.endswith("_size") else 4096 if "len" in key else 1}',
+                    fix=_value_fix(model, key, value),
                 )
         elif key in BOOLS and not isinstance(value, bool):
             truthy = "truthy" if value else "falsy"
@@ -205,6 +214,7 @@ class EngineArgs(Check):
                 location=loc,
                 evidence=evidence,
                 remedy=f'write "{key}": {"true" if value in ("true", "True", 1) else "false"}',
+                fix=_value_fix(model, key, value),
             )
         elif key == "dtype" and value not in DTYPES:
             f.error(
@@ -228,3 +238,85 @@ class EngineArgs(Check):
                 evidence=evidence,
                 remedy=f'write "{key}": 0',
             )
+
+
+#: A removed key whose successor exists in newer vLLM: ``old -> (new, value transform)``.
+SUCCESSORS: dict[str, tuple[str, Callable[[bool], bool]]] = {
+    "disable_log_requests": ("enable_log_requests", lambda v: not v)
+}
+
+
+def _drop_removed(
+    model: ModelFacts,
+    key: str,
+    value: Any,
+    known: frozenset[str] | set[str],
+    applicability: Applicability = Applicability.SAFE,
+) -> Fix | None:
+    """Drop a removed key, or move its meaning to the successor the image's vLLM uses."""
+    path = model_json_path(model)
+    successor = SUCCESSORS.get(key)
+    if successor is not None and isinstance(value, bool):
+        new_key, transform = successor
+        new_value = transform(value)
+        if new_value and new_key in known:
+            return Fix(
+                description=f'replace "{key}": {json.dumps(value)} with "{new_key}": {json.dumps(new_value)}',
+                applicability=applicability,
+                edits=(DeleteJsonKey(path, key), SetJsonKey(path, new_key, json.dumps(new_value))),
+            )
+    return Fix(description=f'delete "{key}"', applicability=applicability, edits=(DeleteJsonKey(path, key),))
+
+
+def _rename(model: ModelFacts, key: str, suggestion: str, args: dict[str, Any]) -> Fix | None:
+    """Rename a misspelt key: safe when only dashes/case differ or the spelling is one letter off."""
+    if suggestion in args:
+        return None
+    import difflib
+
+    certain = key.replace("-", "_").lower() == suggestion or (
+        difflib.SequenceMatcher(None, key, suggestion).ratio() >= 0.9
+    )
+    return Fix(
+        description=f'rename "{key}" to "{suggestion}"',
+        applicability=Applicability.SAFE if certain else Applicability.UNSAFE,
+        edits=(RenameJsonKey(model_json_path(model), key, suggestion),),
+    )
+
+
+def _value_fix(model: ModelFacts, key: str, value: Any) -> Fix | None:
+    """A value of the wrong type or scale, when the meant value is certain (else a judgement: unsafe)."""
+    path = model_json_path(model)
+    new: Any = None
+    applicability = Applicability.SAFE
+    if key == "gpu_memory_utilization":
+        if isinstance(value, str):
+            try:
+                value = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+            except ValueError:
+                return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if 1 < value <= 100:
+                new = round(value / 100, 4)
+            elif 0 < value <= 1:
+                new = value
+    elif key in BOOLS:
+        lowered = str(value).strip().lower() if isinstance(value, (str, int)) else None
+        if lowered in ("true", "1", "yes"):
+            new = True
+        elif lowered in ("false", "0", "no"):
+            new = False
+    elif key in POSITIVE_INTS:
+        if (isinstance(value, str) and value.strip().isdigit() and int(value) > 0) or (
+            isinstance(value, float) and value.is_integer() and value > 0
+        ):
+            new = int(value)
+        elif key in ("tensor_parallel_size", "pipeline_parallel_size"):
+            new, applicability = 1, Applicability.UNSAFE
+    if new is None:
+        return None
+    return Fix(
+        description=f'write "{key}": {json.dumps(new)}',
+        applicability=applicability,
+        edits=(SetJsonKey(path, key, json.dumps(new)),),
+    )

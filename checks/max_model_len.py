@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import Applicability, SetJsonKey
+from triton_doctor.fixhelp import json_fix, model_json_path
 from triton_doctor.knowledge import image_for_tag
 from triton_doctor.knowledge.models import release_for
 from triton_doctor.permodel import NotEvaluable, per_model
@@ -63,4 +65,10 @@ class MaxModelLen(Check):
             + f": {'; '.join(limit.steps)}",
             remedy=f'write "max_model_len": {limit.value} (or less)',
             catalog_id="max-model-len-exceeds-model",
+            fix=json_fix(
+                model,
+                f"lower max_model_len to the {limit.value} that {where} derives",
+                SetJsonKey(model_json_path(model), "max_model_len", str(limit.value)),
+                applicability=Applicability.UNSAFE,
+            ),
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
 from triton_doctor.excerpt import excerpt
+from triton_doctor.fixdata import DeleteJsonKey, Fix, Move, text_edit
+from triton_doctor.jsonedit import repair_json
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.probes import fs
 from triton_doctor.results import Category, Location, Outcome
@@ -62,9 +64,14 @@ class ModelJson(Check):
         if not doc.exists:
             remedy = f"create {doc.display} with:\n{SAMPLE}"
             evidence = ""
+            fix = None
             if model.stray_model_json:
                 remedy = f"mv {model.stray_model_json} {doc.display}"
                 evidence = f"found {model.stray_model_json} in the model directory instead"
+                fix = Fix(
+                    description=f"move {model.stray_model_json} into {doc.display}",
+                    edits=(Move(str(model.path / "model.json"), str(doc.path)),),
+                )
             f.error(
                 "missing",
                 f"{doc.display} does not exist",
@@ -73,10 +80,17 @@ class ModelJson(Check):
                 evidence=evidence,
                 remedy=remedy,
                 catalog_id="model-json-missing",
+                fix=fix,
             )
             return
         if doc.error is not None:
             lines = ""
+            fix = None
+            original = fs.read_text(doc.path).text  # the bounded reader: never a FIFO or a device
+            repaired = repair_json(original) if original is not None else None
+            edit = text_edit(str(doc.path), original, repaired) if original is not None and repaired else None
+            if edit is not None:
+                fix = Fix(description="delete the comments and trailing commas", edits=(edit,))
             if doc.line is not None:
                 text = fs.read_text(doc.path).text or ""
                 all_lines = text.splitlines()
@@ -91,6 +105,7 @@ class ModelJson(Check):
                 evidence=lines.rstrip(),
                 remedy=_json_hint(doc.error, lines),
                 catalog_id="model-json-invalid-json",
+                fix=fix,
             )
             return
         if not isinstance(doc.data, dict):
@@ -110,6 +125,10 @@ class ModelJson(Check):
                 model=model.name,
                 location=model.json_location(key),
                 remedy=f"keep one {key!r}",
+                fix=Fix(
+                    description=f"delete the earlier {key!r} (the last one, which vLLM uses, stays)",
+                    edits=(DeleteJsonKey(str(doc.path), key, keep_last=True),),
+                ),
             )
         value = doc.data.get("model")
         if value is None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path, PurePosixPath
+
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import Applicability, Download, Fix, SetJsonKey
+from triton_doctor.fixhelp import model_json_path
 from triton_doctor.hfid import classify_model_ref
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Location, Outcome
+from triton_doctor.target import host_path
 from triton_doctor.units import human_bytes
 
 
@@ -71,6 +77,7 @@ class ModelSource(Check):
                 remedy="mount the directory (--mount type=bind,source=<host dir>,target=/local_models) and "
                 'write "model": "/local_models/<dir>"',
                 catalog_id="local-model-path-not-mounted",
+                fix=_rewrite(ctx, model, value),
             )
             return
         if kind == "invalid":
@@ -106,6 +113,7 @@ class ModelSource(Check):
                 remedy=f"add --mount type=bind,source=<host dir with the model>,target={top} to docker run "
                 f"(or --mount HOST:{top} for the doctor)",
                 catalog_id="local-model-path-not-mounted",
+                fix=_rewrite(ctx, model, value),
             )
             return
         if local.mount.type != "bind":
@@ -132,6 +140,7 @@ class ModelSource(Check):
                 evidence=where,
                 remedy=f"download the model there ({download}) or fix the path in model.json",
                 catalog_id="local-model-path-not-mounted",
+                fix=_download(local.host, local.host_display) if not local.exists else None,
             )
             return
         if not [name for name in local.files if not name.startswith(".")]:
@@ -153,6 +162,7 @@ class ModelSource(Check):
                 evidence=f"files: {', '.join(local.files[:8]) or 'none'}",
                 remedy="download the full snapshot (config.json, tokenizer, weights) into that directory",
                 catalog_id="local-model-path-not-mounted",
+                fix=_download(local.host, local.host_display),
             )
         if (
             not local.tokenizer_files
@@ -183,3 +193,64 @@ class ModelSource(Check):
             location=host_loc,
             evidence=", ".join(local.weight_files[:4]) + (" ..." if len(local.weight_files) > 4 else ""),
         )
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    """A host path's components, case-folded for drive letters, whatever its slashes."""
+    text = path.replace("\\", "/").rstrip("/")
+    parts = tuple(p for p in text.split("/") if p not in ("", "."))
+    if parts and len(parts[0]) == 2 and parts[0][1] == ":":
+        parts = (parts[0].lower(), *parts[1:])
+    return parts
+
+
+def container_path_for(ctx: Context, value: str) -> str | None:
+    """The container path of a host path written in model.json, through the bind mount that covers it.
+
+    Exact when the path lies under a mount's source; otherwise the deepest directory name shared with a
+    mount's source (``C:\\...\\local_models\\x`` and a mount of ``.../local_models``) when the rest exists
+    under that mount on this host. None when no mount covers it, or more than one could.
+    """
+    candidates: set[str] = set()
+    absolute = value if not value.startswith((".", "~")) else str(Path.cwd() / host_path(value))
+    wanted = _parts(absolute if not value.startswith("~") else str(host_path(value)))
+    for mount in ctx.target.mounts:
+        if mount.type != "bind":
+            continue
+        for source in {mount.source, str(host_path(mount.source).absolute())}:
+            src = _parts(source)
+            if src and wanted[: len(src)] == src:
+                candidates.add(str(PurePosixPath(mount.target, *wanted[len(src) :])))
+        if candidates or mount.target.rstrip("/") == ctx.target.repo_target.rstrip("/"):
+            continue
+        base = _parts(mount.source)[-1:] or ()
+        if base and base[0] in wanted:
+            rest = wanted[wanted.index(base[0]) + 1 :]
+            if rest and host_path(mount.source).joinpath(*rest).is_dir():
+                candidates.add(str(PurePosixPath(mount.target, *rest)))
+    return candidates.pop() if len(candidates) == 1 else None
+
+
+def _rewrite(ctx: Context, model: ModelFacts, value: str) -> Fix | None:
+    new = container_path_for(ctx, value)
+    if new is None or new == value:
+        return None
+    return Fix(
+        description=f'write "model": "{new}" (the container path of that directory)',
+        edits=(SetJsonKey(model_json_path(model), "model", json.dumps(new)),),
+    )
+
+
+def _download(host: Path | None, display: str) -> Fix | None:
+    """Download the snapshot a ``local_models/<org>_<name>`` folder is named after (a guess: unsafe)."""
+    if host is None:
+        return None
+    org, sep, name = host.name.partition("_")
+    if not sep or not org or not name:
+        return None
+    repo_id = f"{org}/{name}"
+    return Fix(
+        description=f"download {repo_id} (guessed from the folder name) into {display}",
+        applicability=Applicability.UNSAFE,
+        edits=(Download(repo_id, str(host)),),
+    )

@@ -7,7 +7,7 @@ a folder of notes) when the server loads every model, and model names found in m
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
@@ -26,6 +26,15 @@ def loads_every_model(ctx: Context) -> bool:
     if mode.lower() != "explicit":
         return True
     return bool(docker and "*" in docker.load_models)
+
+
+def looks_like_checkpoint(ctx: Context, path: Path) -> bool:
+    """A Hugging Face checkpoint or cache folder (config.json, tokenizer, *.safetensors, snapshots/) at ``path``."""
+    listing = ctx.listing(path)
+    files = set(listing.files)
+    return bool(files & set(HF_MARKERS) or any(x.endswith(".safetensors") for x in files)) or bool(
+        set(listing.dirs) & HF_CACHE_DIRS
+    )
 
 
 class RepositoryContents(Check):
@@ -61,9 +70,7 @@ class RepositoryContents(Check):
                 continue
             listing = ctx.listing(model.path)
             files = set(listing.files)
-            snapshot = bool(files & set(HF_MARKERS) or any(x.endswith(".safetensors") for x in files)) or bool(
-                set(listing.dirs) & HF_CACHE_DIRS
-            )
+            snapshot = looks_like_checkpoint(ctx, model.path)
             what = "a Hugging Face model snapshot" if snapshot else "not a model"
             odd += 1
             evidence = f"{model.display}: " + (", ".join(sorted(files | set(listing.dirs))[:8]) or "empty")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
+from triton_doctor.checks.repository_contents import looks_like_checkpoint
 from triton_doctor.context import Context, ModelFacts
+from triton_doctor.fixdata import CreateDir, Fix, Move
 from triton_doctor.permodel import per_model
 from triton_doctor.results import Category, Location, Outcome
 
@@ -26,7 +28,11 @@ class VersionDirectory(Check):
         "several": "several versions; only the highest is loaded",
     }
 
+    #: The run's context (for the listing of a folder that may be a Hugging Face snapshot, not a model).
+    _ctx: Context | None = None
+
     def run(self, ctx: Context) -> Outcome:
+        self._ctx = ctx
         return per_model(ctx, self.id, self._evaluate, ok="version directory present")
 
     def _evaluate(self, model: ModelFacts, f: FindingFactory) -> None:
@@ -43,8 +49,19 @@ class VersionDirectory(Check):
                     evidence=f"directories: {', '.join(model.ignored_versions)}",
                     remedy=f"mv {model.display}/{bad} {model.display}/1",
                     catalog_id="no-version-directory",
+                    fix=Fix(
+                        description=f"rename {model.display}/{bad}/ to {model.display}/1/",
+                        edits=(Move(str(model.path / bad), str(model.path / "1")),),
+                    )
+                    if len(model.ignored_versions) == 1
+                    else None,
                 )
             else:
+                # A Hugging Face snapshot in the repository is no model to complete (repository-contents says
+                # to move it out): no 1/ is created in it.
+                snapshot = (
+                    not model.config_exists and self._ctx is not None and looks_like_checkpoint(self._ctx, model.path)
+                )
                 f.error(
                     "missing",
                     f"{model.display} has no version directory",
@@ -52,6 +69,18 @@ class VersionDirectory(Check):
                     location=loc,
                     remedy=f"mkdir {model.display}/1 and put model.json there",
                     catalog_id="no-version-directory",
+                    fix=Fix(
+                        description=f"create {model.display}/1/"
+                        + (" and move model.json into it" if model.stray_model_json else ""),
+                        edits=(CreateDir(str(model.path / "1")),)
+                        + (
+                            (Move(str(model.path / "model.json"), str(model.path / "1" / "model.json")),)
+                            if model.stray_model_json
+                            else ()
+                        ),
+                    )
+                    if not snapshot
+                    else None,
                 )
             return
         if len(model.versions) > 1:

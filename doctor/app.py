@@ -212,12 +212,15 @@ def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
     def clean(text: str | None) -> str | None:
         return None if text is None else redact(text, secrets)
 
+    from triton_doctor.fixdata import map_text
+
     def clean_finding(f: Finding) -> Finding:
         return replace(
             f,
             message=redact(f.message, secrets),
             evidence=redact(f.evidence, secrets),
             remedy=redact(f.remedy, secrets),
+            fix=None if f.fix is None else map_text(f.fix, lambda text: redact(text, secrets)),
         )
 
     findings = tuple(clean_finding(f) for f in result.findings)

@@ -167,15 +167,18 @@ def _command_text(inp: TargetInput, config: dict[str, Any]) -> str | None:
         return inp.docker_command
     path = inp.docker_command_file or config.get("docker_command_file")
     if path:
+        from triton_doctor.probes.fs import FileReadError, read_file_text
+
         try:
-            return Path(str(path)).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            return read_file_text(Path(str(path)), gzip=True)
+        except FileReadError as exc:
             return f"(cannot read {path}: {exc})"
     value = config.get("docker_command")
     return str(value) if value else None
 
 
 def _configs(target: Target) -> list[tuple[str, bytes]]:
+    from triton_doctor.probes.fs import FileReadError, read_file_bytes
     from triton_doctor.target import host_path
 
     repo = host_path(target.repo)
@@ -184,12 +187,9 @@ def _configs(target: Target) -> list[tuple[str, bytes]]:
         return found
     for path in sorted([*repo.glob("*/config.pbtxt"), *repo.glob("*/*/model.json")])[:MAX_CONFIGS]:
         try:
-            if path.stat().st_size > MAX_CONFIG_BYTES:
-                found.append((path.relative_to(repo).as_posix(), b"(larger than 256 KiB: not copied)\n"))
-                continue
-            found.append((path.relative_to(repo).as_posix(), path.read_bytes()))
-        except OSError as exc:
-            found.append((path.relative_to(repo).as_posix(), f"(cannot read: {exc.strerror})\n".encode()))
+            found.append((path.relative_to(repo).as_posix(), read_file_bytes(path, MAX_CONFIG_BYTES)))
+        except FileReadError as exc:  # a FIFO, a device, over 256 KiB: named, never waited on or copied
+            found.append((path.relative_to(repo).as_posix(), f"(not copied: {exc})\n".encode()))
     return found
 
 
@@ -197,8 +197,10 @@ def _log_tail(req: BundleRequest, target: Target, probe: Any, docker: Any, secre
     """(label, last N lines) of ``--log``, ``--container`` or the command's ``--name`` container."""
     tail: deque[str] = deque(maxlen=max(1, req.lines))
     if req.log_file:
-        with open(req.log_file, "rb") as handle:
-            for raw in handle:
+        from triton_doctor.probes.fs import open_log_stream
+
+        with open_log_stream(Path(req.log_file)) as log:  # regular files only; UTF-16 and .gz read
+            for raw in log.stream:
                 tail.append(scrub(raw.decode("utf-8", "replace").rstrip("\r\n"), secrets))
         return req.log_file, "\n".join(tail) + "\n"
     name = req.container or (target.docker.name if target.docker is not None else None)

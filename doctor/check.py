@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, ClassVar
 
+from triton_doctor.fixdata import Fix
 from triton_doctor.results import Category, Finding, Location, Outcome, Severity
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class FindingFactory:
         location: Location | None = None,
         catalog_id: str | None = None,
         model: str | None = None,
+        fix: Fix | None = None,
     ) -> Finding:
         """Record one finding and return it."""
         finding = Finding(
@@ -82,6 +84,7 @@ class FindingFactory:
             location=location,
             catalog_id=catalog_id,
             model=model,
+            fix=fix,
         )
         self.findings.append(finding)
         return finding

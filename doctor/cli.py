@@ -434,6 +434,7 @@ def bundle(
     from triton_doctor.fingerprint import BaselineError
     from triton_doctor.outputs import OutputError
     from triton_doctor.policy import PolicyError
+    from triton_doctor.probes.fs import FileReadError
     from triton_doctor.target import TargetError
 
     request = _request(target, live=profile == "full")
@@ -449,7 +450,7 @@ def bundle(
                 sample=sample,
             )
         )
-    except (TargetError, PolicyError, OutputError, BaselineError) as exc:
+    except (TargetError, PolicyError, OutputError, BaselineError, FileReadError) as exc:
         _fail_usage(str(exc))
         return
     except OSError as exc:
@@ -457,6 +458,144 @@ def bundle(
         return
     verdict = {0: "no issues", 1: "issues found", 3: "a check could not decide"}.get(code, f"exit {code}")
     click.echo(f"Wrote {path} ({verdict}; secrets redacted; nothing uploaded; review it before sharing).", err=True)
+
+
+def _fix_target_options(func: Any) -> Any:
+    """The target options of check that say what to fix (no live-stage options)."""
+    keep = {"repo", "models", "mounts", "docker_command", "docker_command_file", "image", "config_file", "offline"}
+    holder = _target_options(lambda: None)
+    for param in holder.__click_params__:
+        if param.name in keep:
+            func.__click_params__ = [*getattr(func, "__click_params__", []), param]
+    return func
+
+
+@cli.command(context_settings=CONTEXT)
+@_fix_target_options
+@click.option(
+    "--only", multiple=True, metavar="ID", help="Fix only these checks (default: the repo and mounts categories)."
+)
+@click.option("--skip", multiple=True, metavar="ID", help="Leave these checks or findings alone.")
+@click.option("--dry-run", is_flag=True, help="Show the planned changes as diffs and stop.")
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (without it and without a terminal: dry run).")
+@click.option("--unsafe", is_flag=True, help="Also apply fixes that are a judgement (e.g. lowering max_model_len).")
+@click.option(
+    "--undo",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[RUN-ID]",
+    help="Restore a fix run byte for byte (default: the latest run for the repository).",
+)
+@click.option("--force", is_flag=True, help="With --undo: restore even files changed after the fix.")
+def fix(
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    dry_run: bool,
+    yes: bool,
+    unsafe: bool,
+    undo: str | None,
+    force: bool,
+    **target: Any,
+) -> None:
+    """Repair what check found: preview, confirm, journal, apply, re-check (and --undo)."""
+    from triton_doctor.fixes import FixError, FixRequest, JournalError, run_fix_command
+    from triton_doctor.policy import PolicyError
+    from triton_doctor.target import TargetError, TargetInput
+
+    if target["docker_command"] and target["docker_command_file"]:
+        _fail_usage("give --docker-command or --docker-command-file, not both")
+    request = FixRequest(
+        target=TargetInput(
+            repo=target["repo"],
+            models=target["models"],
+            mounts=target["mounts"],
+            docker_command=target["docker_command"],
+            docker_command_file=target["docker_command_file"],
+            config=target["config_file"],
+            offline=target["offline"],
+            image=target["image"],
+            cwd=Path.cwd(),
+        ),
+        only=only,
+        skip=skip,
+        dry_run=dry_run,
+        yes=yes,
+        unsafe=unsafe,
+        undo=undo,
+        force=force,
+    )
+    try:
+        code = run_fix_command(request)
+    except (TargetError, PolicyError, FixError, JournalError) as exc:
+        _fail_usage(str(exc))
+    except KeyboardInterrupt:
+        click.echo("triton-doctor: interrupted; undo a partial run with 'triton-doctor fix --undo'", err=True)
+        sys.exit(130)
+    sys.exit(code)
+
+
+@cli.command(context_settings=CONTEXT)
+@_fix_target_options
+@click.option(
+    "--shell",
+    "shells",
+    multiple=True,
+    type=click.Choice(["bash", "powershell", "cmd", "compose"]),
+    help="Only these renderings (repeatable; default: all four).",
+)
+@click.option("--no-client", is_flag=True, help="Leave out the curl and Python client calls.")
+def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
+    """Print the docker run for bash, PowerShell and cmd, a compose service, and client calls."""
+    from triton_doctor.runcmd import command_text, spec_for_target
+    from triton_doctor.target import TargetError, TargetInput, build_target
+
+    if target["docker_command"] and target["docker_command_file"]:
+        _fail_usage("give --docker-command or --docker-command-file, not both")
+    try:
+        built, _config = build_target(
+            TargetInput(
+                repo=target["repo"],
+                models=target["models"],
+                mounts=target["mounts"],
+                docker_command=target["docker_command"],
+                docker_command_file=target["docker_command_file"],
+                config=target["config_file"],
+                offline=target["offline"],
+                image=target["image"],
+                cwd=Path.cwd(),
+            )
+        )
+    except TargetError as exc:
+        _fail_usage(str(exc))
+        return
+    chosen = list(shells) or ["bash", "powershell", "cmd", "compose"]
+    click.echo(command_text(spec_for_target(built), chosen, client=not no_client), nl=False)  # type: ignore[arg-type]
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("model_id", metavar="MODEL_ID")
+@click.option("--repo", default="model_repository", show_default=True, metavar="PATH", help="The model repository.")
+@click.option("--name", metavar="NAME", help="The Triton model name (default: the part of MODEL_ID after the slash).")
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Download the model into local_models/<org>_<name>/ beside the repository and point model.json at "
+    "/local_models/... (resumable; token from HF_TOKEN).",
+)
+def init(model_id: str, repo: str, name: str | None, local: bool) -> None:
+    """Write the guide's layout for MODEL_ID: config.pbtxt and 1/model.json (never overwrites)."""
+    from triton_doctor.init import InitError, InitRequest, run_init
+
+    try:
+        click.echo(run_init(InitRequest(model_id=model_id, repo=repo, name=name, local=local)), nl=False)
+    except InitError as exc:
+        _fail_usage(str(exc))
+    except OSError as exc:
+        _fail_usage(f"download failed: {exc}; run init --local again to resume")
+    except KeyboardInterrupt:
+        click.echo("triton-doctor: interrupted; run the same init --local to resume the download", err=True)
+        sys.exit(130)
 
 
 @cli.command("list-checks", context_settings=CONTEXT)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
+from triton_doctor.fixdata import Fix
+
 __all__ = [
     "Category",
     "CheckResult",
@@ -115,6 +117,8 @@ class Finding:
     catalog_id: str | None = None
     #: The Triton model this finding is about, when it is about one.
     model: str | None = None
+    #: A repair ``triton-doctor fix`` can apply or show (None: no automatic fix).
+    fix: Fix | None = None
 
     @property
     def sub_id(self) -> str:

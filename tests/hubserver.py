@@ -30,6 +30,13 @@ HUGE = "huge-org/huge-model"
 LONG_CONTEXT = "long-org/short-context"
 EMBEDDER = "embed-org/bge-like"
 CUSTOM = "custom-org/custom-code"
+TINY = "tiny-org/tiny-model"
+#: The files of TINY, served by /resolve/ (for snapshot_download).
+TINY_FILES: dict[str, bytes] = {
+    "config.json": b'{"architectures": ["LlamaForCausalLM"], "max_position_embeddings": 2048}\n',
+    "tokenizer.json": b'{"version": "1.0"}\n',
+    "model.safetensors": b"\0" * 4096,
+}
 
 #: token -> (user, role, fine-grained can-read-gated, access to the gated model: granted|none|pending)
 TOKENS: dict[str, tuple[str, str, bool | None, str]] = {
@@ -120,6 +127,7 @@ MODELS: dict[str, dict[str, Any]] = {
             }
         },
     },
+    TINY: {"gated": False, "params": 1_000, "config": {}, "files": TINY_FILES},
 }
 
 
@@ -155,6 +163,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _send_file(self, data: bytes) -> None:
+
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Repo-Commit", "0" * 40)
+        self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -252,6 +270,17 @@ class _Handler(BaseHTTPRequestHandler):
                     {"RateLimit": '"api";r=0;t=60', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'},
                 )
                 return
+            if suffix.startswith("tree/") and "files" in model:
+                raw = {
+                    name: data if isinstance(data, bytes) else json.dumps(data).encode()
+                    for name, data in model["files"].items()
+                }
+                tree = [
+                    {"type": "file", "path": name, "size": len(data), "oid": hashlib.sha1(data).hexdigest()}
+                    for name, data in raw.items()
+                ]
+                self._send(200, tree)
+                return
             if suffix == "auth-check":
                 if self._access(repo_id):
                     self._send(200, {})
@@ -269,6 +298,7 @@ class _Handler(BaseHTTPRequestHandler):
                         "gated": model["gated"],
                         "sha": "0" * 40,
                         "config": model["config"],
+                        "siblings": [{"rfilename": name} for name in model.get("files", {})],
                         "safetensors": {"parameters": {"BF16": model["params"]}, "total": model["params"]},
                     },
                 )
@@ -280,12 +310,14 @@ class _Handler(BaseHTTPRequestHandler):
                 files = MODELS[repo_id].get("files")
                 if files is None:  # the access tests only need an answer
                     self._send(200, {}, {"X-Repo-Commit": "0" * 40, "ETag": '"config"'})
-                elif filename in files:
+                elif filename not in files:
+                    self._error(404, "EntryNotFound", f"{filename} does not exist on main")
+                elif isinstance(files[filename], bytes):  # raw files (snapshot_download)
+                    self._send_file(files[filename])
+                else:  # JSON documents (the model-facts checks)
                     body = files[filename]
                     etag = hashlib.sha256(json.dumps(body).encode()).hexdigest()
                     self._send(200, body, {"X-Repo-Commit": "0" * 40, "ETag": f'"{etag}"'})
-                else:
-                    self._error(404, "EntryNotFound", f"{filename} does not exist on main")
             return
         self._error(404, None, "Not found")
 

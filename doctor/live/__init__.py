@@ -27,6 +27,7 @@ from typing import Any
 from triton_doctor.logs import LogDiagnosis, scan_lines
 from triton_doctor.probes.docker_probe import PROBE_LABEL, DockerProbe
 from triton_doctor.probes.triton_http import Generation, TritonHttp, request_counters
+from triton_doctor.runcmd import build_spec
 from triton_doctor.target import Target, host_path
 from triton_doctor.tokens import env_reference, known_secrets, redact
 
@@ -136,48 +137,38 @@ class LiveSession:
                 env["HF_TOKEN"] = token
         if self.parallel > 1:
             env.setdefault("VLLM_WORKER_MULTIPROC_METHOD", "spawn")
-        mounts = []
-        for m in self.target.mounts:
-            if run is not None and m.origin == "default":
-                continue  # the user's command says what is mounted; the doctor's /models default is not theirs
-            source = str(host_path(m.source)) if m.type == "bind" else m.source
-            if m.type == "bind" and not os.path.isabs(source):
-                source = os.path.abspath(source)
-            mounts.append(docker.types.Mount(target=m.target, source=source, type=m.type, read_only=m.readonly))
-        ports: dict[str, Any] = {}
-        if run is not None and run.ports:
-            for p in run.ports:
-                ports[f"{p.container_port}/{p.protocol}"] = (p.host_ip, p.host_port) if p.host_ip else p.host_port
-        else:
-            ports = {"8000/tcp": None, "8001/tcp": None, "8002/tcp": None}
-        args = list(run.command[1:]) if run is not None and run.command else []
-        args = _ensure_arg(args, "--model-repository", self.target.repo_target)
-        if not any(a.startswith("--model-control-mode") for a in args):
-            args.append("--model-control-mode=explicit")
-            for model in self.models:
-                args.append(f"--load-model={model}")
-        self.outcome.command = ["tritonserver", *args]
-        ulimits = [
-            docker.types.Ulimit(name="memlock", soft=-1, hard=-1),
-            docker.types.Ulimit(name="stack", soft=67108864, hard=67108864),
+        # The same container as 'triton-doctor command' prints, on free host ports unless the user chose some.
+        spec = build_spec(self.target, self.models, parallel=self.parallel, publish_defaults=False)
+        mounts = [
+            docker.types.Mount(
+                target=m.target,
+                source=str(host_path(m.source)) if m.type == "bind" else m.source,
+                type=m.type,
+                read_only=m.readonly,
+            )
+            for m in spec.mounts
         ]
+        ports: dict[str, Any] = {
+            f"{p.container_port}/{p.protocol}": (p.host_ip, p.host_port) if p.host_ip else p.host_port
+            for p in spec.ports
+        }
+        self.outcome.command = list(spec.command)
         kwargs: dict[str, Any] = {
             "image": self.target.image,
-            "command": ["tritonserver", *args],
+            "command": list(spec.command),
             "environment": env,
             "mounts": mounts,
             "ports": ports,
             "name": self._container_name(),
             "labels": {PROBE_LABEL: "live", SESSION_LABEL: self.session},
-            "shm_size": (run.shm_size if run is not None and run.shm_size else "1g"),
-            "ulimits": ulimits,
+            "ulimits": [docker.types.Ulimit(name=n, soft=soft, hard=hard) for n, soft, hard in spec.ulimits],
             "detach": True,
         }
-        if self.parallel > 1 or (run is not None and run.ipc == "host"):
+        if spec.ipc_host:
             kwargs["ipc_mode"] = "host"
-            kwargs.pop("shm_size", None)
-        wants_gpus = run is None or run.gpus is not None or run.runtime == "nvidia"
-        if self.options.gpus and wants_gpus:
+        else:
+            kwargs["shm_size"] = spec.shm_size
+        if self.options.gpus and spec.gpus:
             kwargs["device_requests"] = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
         return kwargs
 

@@ -1,15 +1,16 @@
-"""The JSON report (schema in ``report/schema.json``, ``schema_version`` 1)."""
+"""The JSON report (schema in ``report/schema.json``, ``schema_version`` 2: findings carry their ``fix``)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from triton_doctor.fixdata import Fix, edit_to_dict
 from triton_doctor.results import CheckResult, Finding, Report, Status
 
 __all__ = ["SCHEMA_VERSION", "render_json", "report_dict"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -28,6 +29,18 @@ def _finding(f: Finding) -> dict[str, Any]:
         },
         "catalog_id": f.catalog_id,
         "model": f.model,
+        "fix": _fix(f.fix),
+    }
+
+
+def _fix(fix: Fix | None) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {
+        "description": fix.description,
+        "applicability": fix.applicability.value,
+        "edits": [edit_to_dict(e) for e in fix.edits],
+        "command": fix.command,
     }
 
 

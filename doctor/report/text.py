@@ -73,6 +73,9 @@ def render_result(console: Console, result: CheckResult, *, verbose: bool) -> No
             console.print(f"      [cyan]→ {escape(remedy[0])}[/]", highlight=False, soft_wrap=True)
             for extra in remedy[1:]:
                 console.print(f"        [cyan]{escape(extra)}[/]", highlight=False, soft_wrap=True)
+        if f.fix is not None and f.fix.edits:
+            flag = "" if f.fix.applicability.value == "safe" else " --unsafe"
+            console.print(f"      [dim]fixable: triton-doctor fix{flag}[/]", highlight=False, soft_wrap=True)
         if verbose:
             console.print(f"      [dim]{f.id}[/]", highlight=False)
     for s in result.suppressed:
