@@ -26,7 +26,6 @@ class ContainerLogs(Check):
     )
     sub_ids = {
         "<catalog id>": "one failure mode of the catalog",
-        "python-stub": "an uncatalogued backend error",
         "model-unavailable": "a model UNAVAILABLE for an unexplained reason",
         "model-ready": "a READY model",
     }

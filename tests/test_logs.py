@@ -107,7 +107,8 @@ def test_uncatalogued_stub_error_and_unavailable_model() -> None:
     from triton_doctor.logs.findings import diagnosis_outcome
 
     outcome = diagnosis_outcome(scan_lines(lines), "test")
-    assert [f.id for f in outcome.findings] == ["container-logs[python-stub]"]
+    assert [f.id for f in outcome.findings] == ["container-logs[uncatalogued-load-failure]"]
+    assert "ZeroDivisionError: division by zero" in outcome.findings[0].message
     outcome = diagnosis_outcome(scan_lines(lines[1:]), "test")
     assert [f.id for f in outcome.findings] == ["container-logs[model-unavailable]"]
 

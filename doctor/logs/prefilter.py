@@ -1,0 +1,92 @@
+"""Find the few lines of a large log that hold one of the catalog's literal anchors, at C speed.
+
+Chosen by measurement (64 MiB of runtime log lines, 2 cores, CPython 3.11; ``benchmarks/logscan.py``
+prints the whole-command figures): Hyperscan (``hyperscan`` wheel, caseless literals on the raw bytes)
+~1500 MiB/s; RE2 (``google-re2``) ~580 MiB/s; Aho-Corasick (``pyahocorasick``, needs decoded, lower-cased
+text) ~95 MiB/s; Python ``re`` with a trie-shaped alternation ~27 MiB/s. Hyperscan is the dependency;
+where its wheel is missing (it ships for x86_64 Linux and macOS) the trie regex over ``bytes.lower()``
+keeps the same answers, slower.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, TypeAlias
+
+__all__ = ["Prefilter", "trie_regex"]
+
+_Trie: TypeAlias = dict[bytes, "_Trie"]
+
+
+def trie_regex(words: Iterable[bytes]) -> re.Pattern[bytes]:
+    """One regex matching any of ``words``, shaped as a prefix trie (one branch tried per byte)."""
+    trie: _Trie = {}
+    for word in words:
+        node = trie
+        for byte in word:
+            node = node.setdefault(bytes([byte]), {})
+        node[b""] = {}
+
+    def build(node: _Trie) -> bytes:
+        ends = b"" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return b""
+        body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+        return b"(?:" + body + b")?" if ends else body
+
+    return re.compile(build(trie))
+
+
+class Prefilter:
+    """Start offsets of the lines of a block that hold any of the (lower-case ASCII) anchors."""
+
+    def __init__(self, anchors: Iterable[str]) -> None:
+        words = sorted({a.lower().encode() for a in anchors if a})
+        self.engine = "python-re"
+        self._db: Any = None
+        hyperscan: Any
+        try:
+            import hyperscan  # type: ignore[import-not-found,import-untyped,no-redef,unused-ignore]
+        except ImportError:
+            hyperscan = None
+        if hyperscan is not None and words:
+            try:
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(
+                    expressions=[re.escape(w) for w in words],
+                    ids=list(range(len(words))),
+                    elements=len(words),
+                    flags=[hyperscan.HS_FLAG_CASELESS] * len(words),
+                )
+            except Exception:  # noqa: BLE001 - a broken native build: fall back, same answers
+                db = None
+            if db is not None:
+                self._db, self.engine = db, "hyperscan"
+        self._regex = trie_regex(words) if words else None
+
+    def line_starts(self, data: bytes) -> set[int]:
+        """Offsets (in ``data``) of the starts of lines holding an anchor."""
+        starts: set[int] = set()
+        if self._db is not None:
+            ends: list[int] = []
+
+            def on_match(_id: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+                ends.append(to)
+
+            self._db.scan(data, match_event_handler=on_match)
+            last_line = -1
+            for end in ends:
+                if end <= last_line:
+                    continue
+                start = data.rfind(b"\n", 0, end) + 1
+                starts.add(start)
+                newline = data.find(b"\n", end)
+                last_line = len(data) if newline < 0 else newline
+            return starts
+        if self._regex is not None:
+            lower = data.lower()
+            for match in self._regex.finditer(lower):
+                starts.add(lower.rfind(b"\n", 0, match.start()) + 1)
+        return starts
