@@ -176,8 +176,8 @@ class _Scanner:
         self.wrappers = tuple(p for e in self.catalog if e.role == "wrapper" for p in e.patterns)
         self.diag = LogDiagnosis()
         self._secrets = secrets
-        #: The last lines of the previous block, for a wrapper at the top of the next one.
-        self.prev_tail: list[str] = []
+        #: The last bytes of the previous block, for a wrapper at the top of the next one.
+        self.prev_tail = b""
         self.in_models = False
         self.in_options = False
 
@@ -194,16 +194,8 @@ class _Scanner:
 
     def block(self, data: bytes, first_line: int) -> None:
         """Scan whole lines ``data`` whose first line is number ``first_line``."""
-        starts = self.prefilter.line_starts(data)
-        # Table rows (| ... |, maybe after a prefix) carry the model status and options: found with find.
-        tables: set[int] = set()
-        for needle in (b"|\n", b"|\r\n"):
-            position = data.find(needle)
-            while position >= 0:
-                tables.add(data.rfind(b"\n", 0, position) + 1)
-                position = data.find(needle, position + 1)
-        if data.endswith(b"|"):
-            tables.add(data.rfind(b"\n") + 1)
+        # Candidate lines: those holding an anchor, and table rows (| ... |) with the model status and options.
+        starts, tables = self.prefilter.line_starts(data)
         position, line_no = 0, first_line
         for start in sorted(starts | tables):
             line_no += data.count(b"\n", position, start)
@@ -215,10 +207,8 @@ class _Scanner:
             if start in starts:
                 self._catalog(line_no, raw, text, data, start, end)
             self._special(line_no, raw, text)
-        tail = data[-WINDOW * 200 :].split(b"\n")
-        if tail and tail[-1] == b"":
-            tail.pop()
-        self.prev_tail = [_decode(t) for t in tail[-WINDOW:]]
+        # The end of this block, for a wrapper at the top of the next one (split only when needed).
+        self.prev_tail = data[-WINDOW * 200 :]
 
     def _above(self, data: bytes, start: int, line_no: int) -> tuple[list[str], int]:
         """Up to WINDOW lines above ``start`` and the line number of the first of them."""
@@ -228,7 +218,10 @@ class _Scanner:
         above = above[-WINDOW:]
         first = line_no - len(above)
         if len(above) < WINDOW and start <= WINDOW * 200 and self.prev_tail:
-            extra = self.prev_tail[-(WINDOW - len(above)) :]
+            tail = self.prev_tail.split(b"\n")
+            if tail and tail[-1] == b"":
+                tail.pop()
+            extra = [_decode(t) for t in tail[-(WINDOW - len(above)) :]]
             above = extra + above
             first -= len(extra)
         return above, first

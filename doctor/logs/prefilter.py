@@ -40,12 +40,17 @@ def trie_regex(words: Iterable[bytes]) -> re.Pattern[bytes]:
 
 
 class Prefilter:
-    """Start offsets of the lines of a block that hold any of the (lower-case ASCII) anchors."""
+    """Start offsets of the lines of a block that hold any of the (lower-case ASCII) anchors.
+
+    It also finds the lines that end with ``|`` (the rows of Triton's model and option tables), in the
+    same pass: a second ``bytes.find`` over each block cost more than the whole anchor scan.
+    """
 
     def __init__(self, anchors: Iterable[str]) -> None:
         words = sorted({a.lower().encode() for a in anchors if a})
         self.engine = "python-re"
         self._db: Any = None
+        self._words = len(words)
         hyperscan: Any
         try:
             import hyperscan  # type: ignore[import-not-found,import-untyped,no-redef,unused-ignore]
@@ -55,10 +60,10 @@ class Prefilter:
             try:
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 db.compile(
-                    expressions=[re.escape(w) for w in words],
-                    ids=list(range(len(words))),
-                    elements=len(words),
-                    flags=[hyperscan.HS_FLAG_CASELESS] * len(words),
+                    expressions=[re.escape(w) for w in words] + [rb"\|\r?\n"],
+                    ids=list(range(len(words) + 1)),
+                    elements=len(words) + 1,
+                    flags=[hyperscan.HS_FLAG_CASELESS] * len(words) + [0],
                 )
             except Exception:  # noqa: BLE001 - a broken native build: fall back, same answers
                 db = None
@@ -66,27 +71,40 @@ class Prefilter:
                 self._db, self.engine = db, "hyperscan"
         self._regex = trie_regex(words) if words else None
 
-    def line_starts(self, data: bytes) -> set[int]:
-        """Offsets (in ``data``) of the starts of lines holding an anchor."""
+    def line_starts(self, data: bytes) -> tuple[set[int], set[int]]:
+        """Offsets (in ``data``) of the starts of lines holding an anchor, and of lines ending with ``|``."""
         starts: set[int] = set()
+        tables: set[int] = set()
         if self._db is not None:
-            ends: list[int] = []
+            found: list[tuple[int, int]] = []
 
-            def on_match(_id: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-                ends.append(to)
+            def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+                found.append((ident, to))
 
             self._db.scan(data, match_event_handler=on_match)
             last_line = -1
-            for end in ends:
+            for ident, end in found:
+                if ident == self._words:
+                    tables.add(data.rfind(b"\n", 0, end - 1) + 1)
+                    continue
                 if end <= last_line:
                     continue
-                start = data.rfind(b"\n", 0, end) + 1
-                starts.add(start)
+                starts.add(data.rfind(b"\n", 0, end) + 1)
                 newline = data.find(b"\n", end)
                 last_line = len(data) if newline < 0 else newline
-            return starts
-        if self._regex is not None:
-            lower = data.lower()
-            for match in self._regex.finditer(lower):
-                starts.add(lower.rfind(b"\n", 0, match.start()) + 1)
-        return starts
+        else:
+            if self._regex is not None:
+                lower = data.lower()
+                for match in self._regex.finditer(lower):
+                    starts.add(lower.rfind(b"\n", 0, match.start()) + 1)
+            position = data.find(b"|\n")
+            while position >= 0:
+                tables.add(data.rfind(b"\n", 0, position) + 1)
+                position = data.find(b"|\n", position + 1)
+            position = data.find(b"|\r\n")
+            while position >= 0:
+                tables.add(data.rfind(b"\n", 0, position) + 1)
+                position = data.find(b"|\r\n", position + 1)
+        if data.endswith(b"|"):
+            tables.add(data.rfind(b"\n") + 1)
+        return starts, tables
