@@ -24,11 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from triton_doctor.live.logwatch import LogWatch
 from triton_doctor.logs import LogDiagnosis, scan_lines
 from triton_doctor.probes.docker_probe import PROBE_LABEL, DockerProbe
 from triton_doctor.probes.triton_http import Generation, TritonHttp, request_counters
 from triton_doctor.target import Target, host_path
-from triton_doctor.tokens import env_reference
+from triton_doctor.tokens import env_reference, known_secrets, redact
 
 __all__ = ["LiveOptions", "LiveOutcome", "LiveSession", "Progress"]
 
@@ -107,6 +108,9 @@ class LiveSession:
         self._container_id: str | None = None
         self._log_tail: deque[str] = deque(maxlen=50)
         self._stop = threading.Event()
+        #: Load outcomes as Triton logs them: the wait loop wakes on each instead of sleeping a poll.
+        self._watch = LogWatch()
+        self._secrets: set[str] | None = None
 
     # -- plan ----------------------------------------------------------------------------------------------
 
@@ -243,9 +247,10 @@ class LiveSession:
     def _follow(self) -> None:
         with contextlib.suppress(Exception):
             for line in self.docker.log_lines(self._container_id or "", follow=True):
+                self._watch.feed(line)
                 if line.strip():
                     self._log_tail.append(line)
-                    self.outcome.last_log_line = line.strip()[:160]
+                    self.outcome.last_log_line = self._clean(line.strip(), 160)
                 if self._stop.is_set():
                     break
 
@@ -270,17 +275,29 @@ class LiveSession:
                         " (OOM-killed)" if out.oom_killed else ""
                     )
                     return
+                failure = self._watch.first_failure(self.models)
+                if failure is not None:  # Triton logged the failed load: no need to wait for the next poll
+                    model, reason = failure[0], self._clean(failure[1], 1000)
+                    out.models[model] = ("UNAVAILABLE", reason)
+                    out.state, out.detail = "unavailable", f"{model}: {reason}"
+                    return
                 if http is not None and self._check_models(http):
                     return
                 elapsed = time.monotonic() - out.started_at
                 phase = "loading models" if out.live_at else "starting tritonserver"
                 self.progress(phase, elapsed, out.last_log_line)
-                time.sleep(POLL_S)
+                self._watch.wait(POLL_S)  # a poll interval, or less when the log says a model loaded or failed
             out.state = "timeout"
             out.detail = f"no outcome after {self.options.timeout_s:g} s"
         finally:
             if http is not None:
                 http.close()
+
+    def _clean(self, text: str, limit: int) -> str:
+        """Redact, then cut: a secret is never half-quoted."""
+        if self._secrets is None:
+            self._secrets = known_secrets(self.target)
+        return redact(text, self._secrets)[:limit]
 
     def _wait_http(self) -> None:
         out = self.outcome
