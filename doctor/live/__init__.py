@@ -35,6 +35,7 @@ __all__ = ["LiveOptions", "LiveOutcome", "LiveSession", "Progress"]
 
 Progress = Callable[[str, float, str], None]
 POLL_S = 0.2
+FAST_POLL_S = 0.01
 SESSION_LABEL = "io.triton-doctor.session"
 
 
@@ -286,7 +287,9 @@ class LiveSession:
                 elapsed = time.monotonic() - out.started_at
                 phase = "loading models" if out.live_at else "starting tritonserver"
                 self.progress(phase, elapsed, out.last_log_line)
-                self._watch.wait(POLL_S)  # a poll interval, or less when the log says a model loaded or failed
+                # A poll interval, or less when the log says a model loaded or failed; once the log says every
+                # model loaded and HTTP started, poll fast until the endpoint agrees (it lags its log line).
+                self._watch.wait(FAST_POLL_S if self._watch.all_loaded(self.models) else POLL_S)
             out.state = "timeout"
             out.detail = f"no outcome after {self.options.timeout_s:g} s"
         finally:
