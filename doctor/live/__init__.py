@@ -222,7 +222,7 @@ class LiveSession:
             self._generate()
         self._stop.set()
         with contextlib.suppress(Exception):
-            out.diagnosis = scan_lines(self.docker.log_lines(container.id))
+            out.diagnosis = scan_lines(self.docker.log_lines(container.id), secrets=self._known_secrets())
         return out
 
     def _start(self, plan: dict[str, Any]) -> Any:
@@ -236,7 +236,7 @@ class LiveSession:
         except Exception as exc:  # noqa: BLE001 - the daemon's refusal is the finding
             out.state = "start-failed"
             out.detail = str(getattr(exc, "explanation", None) or exc)
-            out.diagnosis = scan_lines([out.detail])
+            out.diagnosis = scan_lines([out.detail], secrets=self._known_secrets())
             if self._container_id is not None:
                 with contextlib.suppress(Exception):
                     self.docker.client().api.remove_container(self._container_id, force=True, v=True)
@@ -296,11 +296,14 @@ class LiveSession:
             if http is not None:
                 http.close()
 
-    def _clean(self, text: str, limit: int) -> str:
-        """Redact, then cut: a secret is never half-quoted."""
+    def _known_secrets(self) -> set[str]:
         if self._secrets is None:
             self._secrets = known_secrets(self.target)
-        return redact(text, self._secrets)[:limit]
+        return self._secrets
+
+    def _clean(self, text: str, limit: int) -> str:
+        """Redact, then cut: a secret is never half-quoted."""
+        return redact(text, self._known_secrets())[:limit]
 
     def _wait_http(self) -> None:
         out = self.outcome
