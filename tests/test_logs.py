@@ -234,6 +234,9 @@ def test_every_entry_has_three_variants_and_sources() -> None:
         ("\x1b[1;31mE0312 10:00:00.123456 1 model.cc:123] failed\x1b[0m\r", "failed"),
         ("2025-03-12 11:00:00 (APIServer pid=1) INFO 03-12 10:00:00 [api_server.py:1] up", "up"),
         ("| gemma | 1 | READY |", "| gemma | 1 | READY |"),
+        ("2025-03-12T10:00:00.1Z stderr F Killed", "Killed"),
+        ('{"log":"E0312 10:00:00.1 1 m.cc:1] \\"boom\\"\\n","stream":"stderr","time":"2025-03-12T10:00:00Z"}', "boom"),
+        ('2025-03-12T10:00:00Z E 1 model_lifecycle.cc:654] "failed to load"', "failed to load"),
     ],
 )
 def test_normalise_strips_every_capture_layer(line: str, message: str) -> None:

@@ -14,6 +14,8 @@ returns the message alone. Line numbers are never changed: callers normalise one
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 
 __all__ = ["RECORD_START", "normalise", "outer"]
@@ -26,6 +28,7 @@ _OUTER = re.compile(
         \ufeff
       | \d{4}-\d\d-\d\d[T\ ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+   # docker -t, Desktop, kubectl
       | \[pod/[^\]\s]+\]\s+                                                       # kubectl logs --prefix
+      | (?:stdout|stderr)\ [FP]\                                                  # CRI log file (kubelet)
       | [A-Za-z0-9][\w.-]*\s+\|\ ?                                               # compose: service-1  |
       | \((?:[A-Za-z][\w-]*(?:\ [\w=-]+)*?\ )?pid=\d+(?:,\ ip=[^)\s]*)?\)\s*    # vLLM V1 / Ray process
     )""",
@@ -38,6 +41,7 @@ _LOGGER = re.compile(
         (?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\ \d\d-\d\d\ \d\d:\d\d:\d\d(?:\.\d+)?\s+
             (?:\[[^\]\s]+:\d+\]\s?|[\w.-]+:\d+\]\s?)?                            # vLLM logger
       | [IWEF]\d{4}\ \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\ ?                # glog
+      | [IWEF]\ \d+\ [\w.-]+:\d+\]\ ?                                             # Triton --log-format ISO8601
       | \[(?:vllm|triton)\]\s                                                     # vllm_backend logger
     )""",
     re.VERBOSE,
@@ -50,6 +54,9 @@ RECORD_START = _LOGGER
 def outer(line: str) -> str:
     """``line`` without ANSI colours, CR and the capture tool's prefixes (not the logger's)."""
     text = ANSI.sub("", line).rstrip("\r\n")
+    if text.startswith('{"log":'):  # Docker's json-file log, pasted raw
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            text = str(json.loads(text)["log"]).rstrip("\r\n")
     for _ in range(4):
         found = _OUTER.match(text)
         if found is None or not found.group(0):
