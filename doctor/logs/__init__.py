@@ -152,13 +152,19 @@ def exception_cause(lines: list[str], index: int) -> str | None:
     prefix = LOGGER_PREFIX.match(head)
     key = prefix.group(0) if prefix else None
     parts = [found.group(0).strip()]
+    blank = False
     for raw in lines[index + 1 : index + 1 + CONTINUATION]:
         shape = outer(raw)
         other = LOGGER_PREFIX.match(shape)
         if (other.group(0) if other else None) != key:
             break
         text = normalise(raw).strip()
-        if not text or text.startswith(_NOT_CONTINUATION) or EXCEPTION.search(text):
+        if not text:  # huggingface_hub puts one blank line between the status and the message
+            if blank:
+                break
+            blank = True
+            continue
+        if text.startswith(_NOT_CONTINUATION) or EXCEPTION.search(text):
             break
         parts.append(text)
     return " ".join(parts)
