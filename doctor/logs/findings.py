@@ -10,6 +10,7 @@ UNAVAILABLE for a reason nothing else explains is reported too, without a catalo
 from __future__ import annotations
 
 from triton_doctor.check import FindingFactory
+from triton_doctor.knowledge import CATALOG
 from triton_doctor.logs import Hit, LogDiagnosis, load_catalog
 from triton_doctor.results import Location, Outcome, Severity
 
@@ -54,7 +55,9 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
     for cid, hits in diag.hits.items():
         if entries[cid].role == "note":
             catalogued(cid, str(hits[0].line_no), Severity.WARNING)
-    explained = bool(roots)
+    # A request error (unknown model, prompt too long ...) does not explain a dead engine or a failed load
+    # that the same log shows: wrappers are still reported next to it.
+    explained = any(CATALOG.get(cid, "") not in {"client", "runtime/client"} for cid in roots)
     if not explained:
         for cid, hits in diag.hits.items():
             entry = entries[cid]
