@@ -11,6 +11,7 @@ cannot be imported, the trie regex over ``bytes.lower()`` keeps the same answers
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
@@ -39,6 +40,31 @@ def trie_regex(words: Iterable[bytes]) -> re.Pattern[bytes]:
     return re.compile(build(trie))
 
 
+_LOCAL = threading.local()
+
+
+def _compile(words: list[bytes]) -> Any:
+    """A Hyperscan database of the caseless literals ``words`` plus ``|`` at a line end, or None."""
+    hyperscan: Any
+    try:
+        import hyperscan  # type: ignore[import-not-found,import-untyped,no-redef,unused-ignore]
+    except ImportError:
+        return None
+    if hyperscan is None or not words:  # (None: blocked, as benchmarks/logscan.py does for the fallback)
+        return None
+    try:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(
+            expressions=[re.escape(w) for w in words] + [rb"\|\r?\n"],
+            ids=list(range(len(words) + 1)),
+            elements=len(words) + 1,
+            flags=[hyperscan.HS_FLAG_CASELESS] * len(words) + [0],
+        )
+    except Exception:  # noqa: BLE001 - a broken native build: fall back, same answers
+        return None
+    return db
+
+
 class Prefilter:
     """Start offsets of the lines of a block that hold any of the (lower-case ASCII) anchors.
 
@@ -51,25 +77,14 @@ class Prefilter:
         self.engine = "python-re"
         self._db: Any = None
         self._words = len(words)
-        hyperscan: Any
-        try:
-            import hyperscan  # type: ignore[import-not-found,import-untyped,no-redef,unused-ignore]
-        except ImportError:
-            hyperscan = None
-        if hyperscan is not None and words:
-            try:
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=[re.escape(w) for w in words] + [rb"\|\r?\n"],
-                    ids=list(range(len(words) + 1)),
-                    elements=len(words) + 1,
-                    flags=[hyperscan.HS_FLAG_CASELESS] * len(words) + [0],
-                )
-            except Exception:  # noqa: BLE001 - a broken native build: fall back, same answers
-                db = None
-            if db is not None:
-                self._db, self.engine = db, "hyperscan"
-        self._regex = trie_regex(words) if words else None
+        # A compiled database (~25 ms to build) is reused, per thread: its scratch space is not thread-safe.
+        cache: dict[tuple[bytes, ...], Any] = _LOCAL.__dict__.setdefault("databases", {})
+        key = tuple(words)
+        if key not in cache:
+            cache[key] = _compile(words)
+        if cache[key] is not None:
+            self._db, self.engine = cache[key], "hyperscan"
+        self._regex = trie_regex(words) if words and self._db is None else None
 
     def line_starts(self, data: bytes) -> tuple[set[int], set[int]]:
         """Offsets (in ``data``) of the starts of lines holding an anchor, and of lines ending with ``|``."""
