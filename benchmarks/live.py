@@ -5,7 +5,12 @@
 1. READY detection: `triton-doctor up --keep` starts the guide's command; two observers poll the same port
    from the start: a 10 ms poller of /v2/models/<m>/ready (the ground truth) and the guide-style 1-second
    curl loop. Each one's delay after the ground truth (the doctor's: until its report is written).
-2. Whole run: `triton-doctor check --live --only live` (bring-up, READY, three generations, teardown) against
+2. Log-line delay: a LiveSession (the code `up` and `check --live` run) on the same command, in this process,
+   next to a 10 ms poller of /v2/models/<m>/ready: when the session decided READY, after the last log line
+   that makes the model usable (`successfully loaded`, `Started HTTPService`; Docker's `logs -t` stamps)
+   and after the 10 ms poller; then the same for a failed load (an unknown engine argument): when the
+   session returned, after the `failed to load` line.
+3. Whole run: `triton-doctor check --live --only live` (bring-up, READY, three generations, teardown) against
    a bare script doing `docker run -d`, a 1-second curl loop until ready, one curl to generate_stream, and
    `docker rm -f`.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,6 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +130,60 @@ def detection(image: str, repo: Path, local: Path) -> dict[str, float]:
     return {k: v - marks["truth"] for k, v in marks.items() if k != "truth"}
 
 
+def _line_time(logs: bytes, needle: str) -> float | None:
+    """The monotonic time Docker stamped on the first log line holding ``needle``."""
+    offset = time.time() - time.monotonic()
+    for raw in logs.decode("utf-8", "replace").splitlines():
+        stamp, _, text = raw.partition(" ")
+        if needle in text:
+            whole, _, frac = stamp.rstrip("Z").partition(".")
+            wall = datetime.fromisoformat(f"{whole}.{(frac + '000000')[:6]}+00:00").timestamp()
+            return wall - offset
+    return None
+
+
+def log_delay(image: str, repo: Path, local: Path, broken: bool) -> dict[str, float]:
+    sys.path.insert(0, str(ROOT))
+    from triton_doctor.live import LiveOptions, LiveSession
+    from triton_doctor.target import TargetInput, build_target
+
+    port = 18910 if broken else 18900
+    url = f"http://127.0.0.1:{port}/v2/models/tiny/ready"
+    command = "docker run " + " ".join(run_args(image, repo, local, port, "td-bench-log"))
+    target, _ = build_target(TargetInput(docker_command=command, cwd=repo.parent))
+    session = LiveSession(target, ["tiny"], LiveOptions(timeout_s=300, grpc=False))
+    marks: dict[str, float] = {}
+    done = threading.Event()
+
+    def truth() -> None:
+        while not done.is_set():
+            if ready(url):
+                marks["truth"] = time.monotonic()
+                return
+            time.sleep(0.01)
+
+    poller = threading.Thread(target=truth, daemon=True)
+    poller.start()
+    try:
+        out = session.run()
+        returned = time.monotonic()
+        logs = session.docker.client().api.logs(session._container_id, timestamps=True)
+    finally:
+        done.set()
+        session.teardown()
+    if broken:
+        line = _line_time(logs, "failed to load 'tiny'")
+        assert out.state in {"unavailable", "exited"} and line is not None, out.detail
+        return {"failed load: session returned, after the log line": returned - line}
+    loaded, http = _line_time(logs, "successfully loaded 'tiny'"), _line_time(logs, "Started HTTPService")
+    assert out.state == "ready" and out.ready_at is not None and loaded is not None and http is not None, out.detail
+    poller.join(5)
+    result = {"READY: session decided, after the log line": out.ready_at - max(loaded, http)}
+    if "truth" in marks:
+        result["READY: session decided, after the 10 ms poller"] = out.ready_at - marks["truth"]
+    return result
+
+
 def whole(image: str, repo: Path, local: Path) -> dict[str, float]:
     port = 18800
     command = "docker run -d " + " ".join(run_args(image, repo, local, port, "td-bench-whole"))
@@ -171,9 +232,23 @@ docker rm -f td-bench-bare >/dev/null
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    log_only = "--log-only" in sys.argv
     image = sh("bash", str(ROOT / "stack" / "build.sh"))
     with tempfile.TemporaryDirectory() as tmp:
         repo, local = setup(Path(tmp), image)
+        broken = Path(tmp) / "broken_repository"
+        shutil.copytree(repo, broken)
+        (broken / "tiny" / "1" / "model.json").write_text(json.dumps({**ENGINE, "no_such_engine_arg": True}))
+        logged: dict[str, list[float]] = {}
+        for _ in range(runs):
+            for bad in (False, True):
+                for name, value in log_delay(image, broken if bad else repo, local, bad).items():
+                    logged.setdefault(name, []).append(value * 1000)
+        print(f"log-stream detection (median of {runs}; negative: before the poller):")
+        for name, values in logged.items():
+            print(f"  {name:<52} {statistics.median(values):7.0f} ms  (runs: {', '.join(f'{v:.0f}' for v in values)})")
+        if log_only:
+            return
         delays: dict[str, list[float]] = {}
         for _ in range(runs):
             for name, value in detection(image, repo, local).items():

@@ -7,6 +7,7 @@ from triton_doctor.context import Context
 from triton_doctor.logs import scan_lines
 from triton_doctor.logs.findings import diagnosis_outcome
 from triton_doctor.results import Category, Outcome
+from triton_doctor.tokens import known_secrets
 
 
 class ContainerLogs(Check):
@@ -26,7 +27,6 @@ class ContainerLogs(Check):
     )
     sub_ids = {
         "<catalog id>": "one failure mode of the catalog",
-        "python-stub": "an uncatalogued backend error",
         "model-unavailable": "a model UNAVAILABLE for an unexplained reason",
         "model-ready": "a READY model",
     }
@@ -39,4 +39,5 @@ class ContainerLogs(Check):
         if container is None:
             return Outcome(skip_reason=f"no container named {docker.name!r} (nothing ran yet)")
         lines = ctx.probes.docker.log_lines(container.id)
-        return diagnosis_outcome(scan_lines(lines), f"container {docker.name}")
+        secrets = known_secrets(ctx.target)  # redacted before quoted lines are cut, the command's env included
+        return diagnosis_outcome(scan_lines(lines, secrets=secrets), f"container {docker.name}")

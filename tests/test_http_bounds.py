@@ -157,3 +157,48 @@ def test_bad_server_url_is_a_usage_error_at_once(bad: str) -> None:
 def test_bad_server_url_message_hides_the_password(bad: str) -> None:
     result = run_cli("check", "--only", "live", "--server", bad)
     assert result.exit_code == 2 and "Hunter2Secret" not in result.stderr and "***" in result.stderr
+
+
+def test_body_after_a_connection_close_header_is_read_whole() -> None:
+    """http.client closes the connection right after the headers of a `Connection: close` answer while the
+    response still reads the body: the socket must stay open until the body is read (it gave EBADF)."""
+    import socket
+    import threading
+
+    from triton_doctor.probes.http import HttpClient
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(3):
+            conn, _addr = listener.accept()
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _sep, body = data.partition(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                )
+                while len(body) < length:
+                    body += conn.recv(65536)
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+                time.sleep(0.2)  # the body comes after http.client has closed its connection
+                conn.sendall(b'{"text_output": "Paris"}')
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        client = HttpClient(f"http://127.0.0.1:{port}")
+        for _ in range(3):
+            assert client.request("POST", "/v2/models/tiny/generate", {"text_input": "x"}).json() == {
+                "text_output": "Paris"
+            }
+    finally:
+        thread.join(timeout=10)
+        listener.close()

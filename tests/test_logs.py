@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,8 @@ def test_uncatalogued_stub_error_and_unavailable_model() -> None:
     from triton_doctor.logs.findings import diagnosis_outcome
 
     outcome = diagnosis_outcome(scan_lines(lines), "test")
-    assert [f.id for f in outcome.findings] == ["container-logs[python-stub]"]
+    assert [f.id for f in outcome.findings] == ["container-logs[uncatalogued-load-failure]"]
+    assert "ZeroDivisionError: division by zero" in outcome.findings[0].message
     outcome = diagnosis_outcome(scan_lines(lines[1:]), "test")
     assert [f.id for f in outcome.findings] == ["container-logs[model-unavailable]"]
 
@@ -173,3 +175,143 @@ def test_container_source_and_container_logs_check(tmp_path: Path) -> None:
             assert result.exit_code == 1 and found[0]["catalog_id"] == "kv-cache-too-small-for-max-len"
     finally:
         client.close()
+
+
+VARIANTS = Path(__file__).parent / "data" / "logs"
+INDEX: list[dict[str, str]] = tomllib.loads((VARIANTS / "index.toml").read_text())["log"]
+
+
+def _first_three(path: Path) -> tuple[list[str | None], list[str]]:
+    """The catalog ids of the first three error/warning findings, and every error finding's id."""
+    from triton_doctor.logs.findings import diagnosis_outcome
+
+    with path.open("rb") as handle:
+        outcome = diagnosis_outcome(scan(handle, secrets=()), path.name)
+    shown = [f for f in outcome.findings if f.severity.value != "info"]
+    return [f.catalog_id for f in shown][:3], [f.id for f in outcome.findings if f.severity.value == "error"]
+
+
+@pytest.mark.parametrize("item", INDEX, ids=[i["file"] for i in INDEX])
+def test_variant_found_among_first_three(item: dict[str, str]) -> None:
+    """Each variant (another release's wording, another log shape) names its failure mode in the top three."""
+    first, errors = _first_three(VARIANTS / item["file"])
+    if item["expect"]:
+        assert item["expect"] in first, (item["source"], first)
+    else:
+        assert errors == [], errors
+
+
+def test_every_entry_has_three_variants_and_sources() -> None:
+    indexed = {i["file"] for i in INDEX}
+    assert indexed == {p.name for p in VARIANTS.glob("*.log")}
+    assert all(i["source"] for i in INDEX)
+    shapes = {i["shape"] for i in INDEX}
+    assert {"docker-t", "compose", "enginecore", "worker", "kubectl", "desktop", "ansi-crlf"} <= shapes
+    for entry in load_catalog():
+        assert len(entry.sources) == len(entry.patterns), entry.id
+        if entry.patterns:
+            assert sum(i["expect"] == entry.id for i in INDEX) >= 3, entry.id
+    # The prefilter can only find what an anchor names: every variant line a pattern matches holds one.
+    from triton_doctor.logs.shapes import normalise
+
+    for item in INDEX:
+        lines = (VARIANTS / item["file"]).read_text().splitlines()
+        for number, line in enumerate(lines):
+            message = normalise(line)
+            for entry in load_catalog():
+                if any(p.search(message) for p in entry.patterns):
+                    assert any(a in line.lower() for a in entry.anchors), (item["file"], number + 1, entry.id)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("2025-03-12T10:00:00.123456789Z Killed", "Killed"),
+        ('2025-03-12T10:00:00+01:00 E0312 10:00:00.1 1 m.cc:1] "a \\"b\\" c"', 'a "b" c'),
+        ("triton-1  | (EngineCore_DP0 pid=312) ERROR 03-12 10:00:00 [core.py:700] ValueError: x", "ValueError: x"),
+        ("[pod/t-1/triton] 2025-03-12T10:00:00Z INFO 03-12 10:00:00 llm_engine.py:174] hello", "hello"),
+        ("(VllmWorker rank=1 pid=9) (RayWorkerWrapper pid=7, ip=10.0.0.2) WARNING 03-12 10:00:00 [w.py:1] w", "w"),
+        ("\x1b[1;31mE0312 10:00:00.123456 1 model.cc:123] failed\x1b[0m\r", "failed"),
+        ("2025-03-12 11:00:00 (APIServer pid=1) INFO 03-12 10:00:00 [api_server.py:1] up", "up"),
+        ("| gemma | 1 | READY |", "| gemma | 1 | READY |"),
+        ("2025-03-12T10:00:00.1Z stderr F Killed", "Killed"),
+        ('{"log":"E0312 10:00:00.1 1 m.cc:1] \\"boom\\"\\n","stream":"stderr","time":"2025-03-12T10:00:00Z"}', "boom"),
+        ('2025-03-12T10:00:00Z E 1 model_lifecycle.cc:654] "failed to load"', "failed to load"),
+    ],
+)
+def test_normalise_strips_every_capture_layer(line: str, message: str) -> None:
+    from triton_doctor.logs.shapes import normalise
+
+    assert normalise(line) == message
+
+
+def test_shaped_lines_keep_their_line_numbers_and_tables() -> None:
+    lines = (LOGS / "no-kv-cache-memory.log").read_text().splitlines()
+    shaped = [f"2025-03-12T10:00:00.000Z triton-1  | {line}" for line in lines]
+    diag = scan_lines(shaped)
+    plain = scan_lines(lines)
+    assert diag.root_causes() == plain.root_causes() == ["no-kv-cache-memory"]
+    assert [h.line_no for h in diag.hits["no-kv-cache-memory"]] == [h.line_no for h in plain.hits["no-kv-cache-memory"]]
+    assert diag.models == plain.models and diag.release == plain.release == "25.06"
+
+
+def test_uncatalogued_load_failure_quotes_the_cause() -> None:
+    """The new-user trial: an OSError no catalog entry knows still fails the log, quoting the OSError."""
+    code, report, _ = _logs(str(VARIANTS / "uncatalogued-load-failure.1.log"))
+    (finding,) = [f for f in all_findings(report) if f["severity"] == "error"]
+    assert code == 1 and finding["catalog_id"] == "uncatalogued-load-failure"
+    assert "OSError: /models/llama/weights does not appear to have a file named config.json" in finding["message"]
+    code, report, _ = _logs(str(VARIANTS / "uncatalogued-load-failure.2.log"))
+    messages = " ".join(f["message"] for f in all_findings(report) if f["severity"] == "error")
+    assert code == 1 and "KeyError: 'rope_scaling'" in messages  # the deepest cause, not the wrapper
+
+
+def test_load_model_missing_names_the_directory() -> None:
+    code, report, _ = _logs(str(VARIANTS / "load-model-not-in-repository.1.log"))
+    (finding,) = [f for f in all_findings(report) if f["catalog_id"] == "load-model-not-in-repository"]
+    assert code == 1 and "llama/" in finding["remedy"] and "llama" in finding["message"]
+
+
+def test_exception_message_joined_over_continuation_lines() -> None:
+    lines = [
+        "(EngineCore_DP0 pid=1) ERROR 03-12 10:00:00 [core.py:700] Traceback (most recent call last):",
+        "(EngineCore_DP0 pid=1) ERROR 03-12 10:00:00 [core.py:700] ValueError: Invalid repository ID or local",
+        "(EngineCore_DP0 pid=1) ERROR 03-12 10:00:00 [core.py:700] directory specified: 'x'.",
+        "(EngineCore_DP0 pid=1) ERROR 03-12 10:00:00 [core.py:700] Please verify the following requirements:",
+        "INFO 03-12 10:00:01 [launcher.py:1] shutting down",
+        "RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}",
+    ]
+    diag = scan_lines(lines, secrets=())
+    context = diag.wrapper_context["engine-dead"]
+    assert context.line_no == 2
+    assert context.text.startswith("ValueError: Invalid repository ID or local directory specified: 'x'.")
+    assert "shutting down" not in context.text
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "hf_" + "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsT",  # token-shaped
+        "s3cr3t-value-not-token-shaped",  # 29 chars, no hf_ prefix (the leak of issue 11)
+        "Zq9/x+Y8==",  # base64-ish, short
+    ],
+)
+def test_redacted_before_cut_in_long_lines(secret: str, tmp_path: Path) -> None:
+    """A secret straddling every cut (600, 300, 200 chars) is redacted whole: no piece of it is printed."""
+    log = tmp_path / "long.log"
+    lines = []
+    for cut in (190, 290, 590, 2390):
+        pad = "x" * (cut - len("ValueError: No available memory for the cache blocks. "))
+        lines.append(f"ValueError: No available memory for the cache blocks. {pad}{secret} tail")
+    lines.append(
+        f"E0312 10:00:00.1 1 model_lifecycle.cc:1] failed to load 'm' version 1: Internal: {'y' * 580}{secret}"
+    )
+    log.write_text("\n".join(lines) + "\n")
+    env = {"HF_TOKEN": secret}
+    result = run_cli("logs", str(log), "--format", "json", env=env)
+    assert result.exit_code == 1
+    for size in range(6, len(secret) + 1):
+        assert not any(secret[i : i + size] in result.stdout for i in range(len(secret) - size + 1)), size
+    diag = scan_lines(lines, secrets={secret})
+    texts = [h.text + h.fragment for hits in diag.hits.values() for h in hits]
+    assert texts and not any(secret[:6] in t or secret[-6:] in t for t in texts)

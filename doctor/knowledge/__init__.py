@@ -85,6 +85,8 @@ CATALOG: dict[str, str] = {
     "unknown-or-unready-model": "client",
     "output-truncated-16-tokens": "client",
     "bad-sampling-parameter": "client",
+    "load-model-not-in-repository": "layout",
+    "uncatalogued-load-failure": "load",
 }
 
 

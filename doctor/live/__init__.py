@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from triton_doctor.live.logwatch import LogWatch
 from triton_doctor.logs import LogDiagnosis, scan_lines
 from triton_doctor.probes.docker_probe import PROBE_LABEL, DockerProbe
 from triton_doctor.probes.triton_http import Generation, TritonHttp, request_counters
@@ -37,6 +38,7 @@ Progress = Callable[[str, float, str], None]
 POLL_S = 0.2
 #: Longest one test generation may take (each of stream, generate and gRPC); --timeout lowers it.
 GENERATE_TIMEOUT_S = 300.0
+FAST_POLL_S = 0.01
 SESSION_LABEL = "io.triton-doctor.session"
 
 
@@ -112,7 +114,9 @@ class LiveSession:
         self._container_id: str | None = None
         self._log_tail: deque[str] = deque(maxlen=50)
         self._stop = threading.Event()
-        self._secrets: set[str] = set()
+        #: Load outcomes as Triton logs them: the wait loop wakes on each instead of sleeping a poll.
+        self._watch = LogWatch()
+        self._secrets: set[str] | None = None
         #: The server's real URL (with any user:password); outcome.http_url is the one shown to the user.
         self._http_base: str | None = None
 
@@ -234,7 +238,7 @@ class LiveSession:
         self._wait_container(container)
         self._stop.set()
         with contextlib.suppress(Exception):
-            out.diagnosis = scan_lines(self.docker.log_lines(container.id))
+            out.diagnosis = scan_lines(self.docker.log_lines(container.id), secrets=self._known_secrets())
         return out
 
     def generate(self) -> LiveOutcome:
@@ -255,7 +259,7 @@ class LiveSession:
         except Exception as exc:  # noqa: BLE001 - the daemon's refusal is the finding
             out.state = "start-failed"
             out.detail = str(getattr(exc, "explanation", None) or exc)
-            out.diagnosis = scan_lines([out.detail])
+            out.diagnosis = scan_lines([out.detail], secrets=self._known_secrets())
             if self._container_id is not None:
                 with contextlib.suppress(Exception):
                     self.docker.client().api.remove_container(self._container_id, force=True, v=True)
@@ -267,9 +271,10 @@ class LiveSession:
     def _follow(self) -> None:
         with contextlib.suppress(Exception):
             for line in self.docker.log_lines(self._container_id or "", follow=True):
+                self._watch.feed(line)
                 if line.strip():
                     self._log_tail.append(line)
-                    self.outcome.last_log_line = redact(line.strip(), self._secrets)[:160]
+                    self.outcome.last_log_line = self._clean(line.strip(), 160)
                 if self._stop.is_set():
                     break
 
@@ -294,17 +299,34 @@ class LiveSession:
                         " (OOM-killed)" if out.oom_killed else ""
                     )
                     return
+                failure = self._watch.first_failure(self.models)
+                if failure is not None:  # Triton logged the failed load: no need to wait for the next poll
+                    model, reason = failure[0], self._clean(failure[1], 1000)
+                    out.models[model] = ("UNAVAILABLE", reason)
+                    out.state, out.detail = "unavailable", f"{model}: {reason}"
+                    return
                 if http is not None and self._check_models(http):
                     return
                 elapsed = time.monotonic() - out.started_at
                 phase = "loading models" if out.live_at else "starting tritonserver"
                 self.progress(phase, elapsed, out.last_log_line)
-                time.sleep(POLL_S)
+                # A poll interval, or less when the log says a model loaded or failed; once the log says every
+                # model loaded and HTTP started, poll fast until the endpoint agrees (it lags its log line).
+                self._watch.wait(FAST_POLL_S if self._watch.all_loaded(self.models) else POLL_S)
             out.state = "timeout"
             out.detail = f"no outcome after {self.options.timeout_s:g} s"
         finally:
             if http is not None:
                 http.close()
+
+    def _known_secrets(self) -> set[str]:
+        if self._secrets is None:
+            self._secrets = known_secrets(self.target)
+        return self._secrets
+
+    def _clean(self, text: str, limit: int) -> str:
+        """Redact, then cut: a secret is never half-quoted."""
+        return redact(text, self._known_secrets())[:limit]
 
     def _wait_http(self) -> None:
         out = self.outcome
@@ -396,8 +418,8 @@ class LiveSession:
                     runs.append(_grpc_stream(out.grpc_url, model, prompt, sampling, timeout=budget))
                 for gen in runs:
                     # Redact here, before any check quotes (and truncates) a server's answer.
-                    gen.error = None if gen.error is None else redact(gen.error, self._secrets)
-                    gen.events = [redact(e, self._secrets) for e in gen.events]
+                    gen.error = None if gen.error is None else redact(gen.error, self._known_secrets())
+                    gen.events = [redact(e, self._known_secrets()) for e in gen.events]
                 out.generations.extend(runs)
                 if out.metrics_url:
                     out.counters = request_counters(out.metrics_url, model)

@@ -2,44 +2,59 @@
 
 How the log is read (the notes of the knowledge base):
 
-* glog lines come with or without the message quoted (``E0120 ... model_lifecycle.cc:654] "failed to load
-  ..."``, recent images quote): patterns match the message text, so both forms match;
+* every candidate line is first reduced to its message (:mod:`.shapes`): capture timestamps (``docker logs
+  -t``, Docker Desktop, kubectl), compose and kubectl prefixes, vLLM process and logger prefixes, glog
+  prefixes quoted or not, ANSI colours and CRLF are removed; line numbers stay those of the file;
+* a signature cut by a line break (a wrapped exception message) is matched against the line joined with
+  the next one;
 * a Python-backend failure appears three times (pb_stub, ``failed to load``, the status table): hits are
   grouped by catalog id, so it is one finding quoting every line number;
-* vLLM V1 wraps the real error in ``EngineCore`` lines and ends with ``Engine core initialization failed``;
-  wrappers (``role = "wrapper"``) are reported only when no root cause is found, and then with the last
-  exception found above them;
-* the model status table, the option table and the NGC banner are parsed for the summary.
+* wrappers (``role = "wrapper"``: ``failed to load all models``, engine death, any failed load, the
+  uncatalogued catch-all) are reported only when no root cause is found, and then with the deepest cause:
+  the last exception above them, its message joined over continuation lines;
+* the model status table, the option table and the NGC banner are parsed for the summary;
+* every quoted line is redacted (:func:`triton_doctor.tokens.redact`) before it is cut to length.
 
-Memory stays constant whatever the log's size: the log is read in 1 MiB chunks, one combined regex of
-literal anchors scans each (lower-cased) chunk at C speed, and only lines holding an anchor are tried
-against their entries' patterns. At most a few hits per entry and a window of recent lines are kept.
+Memory stays constant whatever the log's size: the log is read in 1 MiB blocks of bytes, a multi-pattern
+prefilter (:mod:`.prefilter`, Hyperscan) finds the lines holding a literal anchor, and only those lines are
+decoded, normalised and tried against their entries' patterns. At most a few hits per entry and a window
+of recent lines are kept.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import BinaryIO, TypeAlias
+from typing import BinaryIO
 
-__all__ = ["CatalogEntry", "Hit", "LogDiagnosis", "load_catalog", "scan", "scan_lines"]
+from triton_doctor.logs.prefilter import Prefilter
+from triton_doctor.logs.shapes import ANSI, normalise, outer
+
+__all__ = ["CatalogEntry", "Hit", "LogDiagnosis", "load_catalog", "normalise", "scan", "scan_lines"]
 
 CHUNK = 1 << 20
 MAX_HITS = 5
 MAX_LINE = 600
+#: A candidate line longer than this is matched on its first part only (redaction still sees all of it).
+MATCH_LINE = 4 * MAX_LINE
 WINDOW = 300
+#: How many continuation lines an exception message may span when quoted as a cause.
+CONTINUATION = 4
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 EXCEPTION = re.compile(r"\b((?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit)): (.+)$")
-STUB = re.compile(r"Failed to initialize Python stub: (.+?)(?:\"|$)")
 TABLE_ROW = re.compile(r"^\|\s*(.+?)\s*\|\s*(.+?)\s*\|(?:\s*(.+?)\s*\|)?\s*$")
 RELEASE = re.compile(r"NVIDIA Release (\d\d\.\d\d)")
 SERVER_VERSION = re.compile(r"Triton Server Version (\d+\.\d+\.\d+)")
 VLLM_VERSION = re.compile(r"Initializing an? (?:V1 )?LLM engine \(v?([0-9][\w.+-]*)\)")
+LOGGER_PREFIX = re.compile(
+    r"^(?:(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d\S* \S+\]|[IWEF]\d{4} \S+ +\d+ \S+\])"
+)
+#: Lines that end a traceback's message rather than continue it.
+_NOT_CONTINUATION = ("Traceback ", 'File "', "During handling", "The above exception", "At:", "Exception in ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +67,8 @@ class CatalogEntry:
     patterns: tuple[re.Pattern[str], ...]
     cause: str
     remedy: str
+    #: Where each pattern's message is printed (repo, file, releases), one per pattern.
+    sources: tuple[str, ...] = ()
 
 
 @cache
@@ -68,50 +85,26 @@ def load_catalog() -> tuple[CatalogEntry, ...]:
                 patterns=tuple(re.compile(p, re.IGNORECASE) for p in raw["patterns"]),
                 cause=raw["cause"],
                 remedy=raw["remedy"],
+                sources=tuple(raw.get("sources", ())),
             )
         )
     return tuple(entries)
 
 
-_Trie: TypeAlias = dict[str, "_Trie"]
-
-
-def trie_regex(words: Iterable[str]) -> re.Pattern[str]:
-    """One regex matching any of ``words``, shaped as a prefix trie.
-
-    Python's ``re`` tries every branch of ``a|b|c...`` at every position; a trie (``c(?:annot|ould)...``)
-    makes it try one branch per character, which is what makes scanning large logs fast.
-    """
-    trie: _Trie = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node: _Trie) -> str:
-        ends = "" in node
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
-
-    return re.compile(build(trie))
-
-
 #: Lines that are not failures but carry facts: read when one of these (lower-case) pieces is in them.
-FACT_ANCHORS = ("nvidia release", "triton server version", "llm engine (", "failed to initialize python stub")
+FACT_ANCHORS = ("nvidia release", "triton server version", "llm engine (")
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One log line that matched."""
+    """One log line that matched (its text redacted, then cut)."""
 
     line_no: int
     text: str
     #: The part of the line the signature matched (the decisive words).
     fragment: str = ""
+    #: Named groups of the signature (``model``), for the remedy.
+    groups: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -123,9 +116,9 @@ class LogDiagnosis:
     #: catalog id -> first hits (line numbers and text)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-    #: For a wrapper with no root cause: the last exception line seen above it.
+    #: For a wrapper: the deepest cause, the last exception line above it (message joined over lines).
     wrapper_context: dict[str, Hit] = field(default_factory=dict)
-    #: Python stub failures whose exception matched no catalog entry.
+    #: Kept for callers of older releases: stub failures are now ``uncatalogued-load-failure`` hits.
     stub_errors: list[Hit] = field(default_factory=list)
     #: model -> (version, status, line number) from the status table
     models: dict[str, tuple[str, str, int]] = field(default_factory=dict)
@@ -141,59 +134,115 @@ class LogDiagnosis:
         return sorted(found, key=lambda i: self.hits[i][0].line_no)
 
 
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def exception_cause(lines: list[str], index: int) -> str | None:
+    """The exception message of ``lines[index]`` joined over its continuation lines, or None.
+
+    A continuation line carries the same logger prefix as the exception line (vLLM repeats its prefix on
+    every line of a message) or none when the exception line had none, and is not a traceback marker.
+    """
+    first = normalise(lines[index])
+    found = EXCEPTION.search(first)
+    if found is None:
+        return None
+    head = outer(lines[index])
+    prefix = LOGGER_PREFIX.match(head)
+    key = prefix.group(0) if prefix else None
+    parts = [found.group(0).strip()]
+    blank = False
+    for raw in lines[index + 1 : index + 1 + CONTINUATION]:
+        shape = outer(raw)
+        other = LOGGER_PREFIX.match(shape)
+        if (other.group(0) if other else None) != key:
+            break
+        text = normalise(raw).strip()
+        if not text:  # huggingface_hub puts one blank line between the status and the message
+            if blank:
+                break
+            blank = True
+            continue
+        if text.startswith(_NOT_CONTINUATION) or EXCEPTION.search(text):
+            break
+        parts.append(text)
+    return " ".join(parts)
+
+
 class _Scanner:
-    def __init__(self) -> None:
+    def __init__(self, secrets: Collection[str] | None) -> None:
         self.catalog = load_catalog()
         anchors = {a for e in self.catalog for a in e.anchors} | set(FACT_ANCHORS)
-        self.anchor_re = trie_regex(anchors)
+        self.prefilter = Prefilter(anchors)
         self.by_anchor: dict[str, list[CatalogEntry]] = {}
         for entry in self.catalog:
             for anchor in entry.anchors:
                 self.by_anchor.setdefault(anchor, []).append(entry)
         self.wrappers = tuple(p for e in self.catalog if e.role == "wrapper" for p in e.patterns)
         self.diag = LogDiagnosis()
-        #: The last lines of the previous chunk, for a wrapper at the top of the next one.
-        self.prev_tail: list[tuple[int, str]] = []
+        self._secrets = secrets
+        #: The last bytes of the previous block, for a wrapper at the top of the next one.
+        self.prev_tail = b""
         self.in_models = False
         self.in_options = False
 
-    def chunk(self, text: str, first_line: int) -> None:
-        """Scan whole lines ``text`` whose first line is number ``first_line``."""
-        lower = text.lower()
-        starts: dict[int, bool] = {}  # line start offset -> the line holds an anchor
-        for match in self.anchor_re.finditer(lower):
-            starts[text.rfind("\n", 0, match.start()) + 1] = True
-        # Table rows (| ... |) carry the model status and options: found with str.find, not a regex.
-        if text.startswith("|"):
-            starts.setdefault(0, False)
-        position = text.find("\n|")
-        while position >= 0:
-            starts.setdefault(position + 1, False)
-            position = text.find("\n|", position + 2)
+    def clean(self, text: str, limit: int) -> str:
+        """Redact, then cut: a secret is never half-quoted."""
+        from triton_doctor.tokens import redact
+
+        if self._secrets is None:
+            from triton_doctor.target import Target
+            from triton_doctor.tokens import known_secrets
+
+            self._secrets = known_secrets(Target(repo="."))
+        return redact(text, set(self._secrets))[:limit]
+
+    def block(self, data: bytes, first_line: int) -> None:
+        """Scan whole lines ``data`` whose first line is number ``first_line``."""
+        # Candidate lines: those holding an anchor, and table rows (| ... |) with the model status and options.
+        starts, tables = self.prefilter.line_starts(data)
         position, line_no = 0, first_line
-        for start in sorted(starts):
-            line_no += text.count("\n", position, start)
+        for start in sorted(starts | tables):
+            line_no += data.count(b"\n", position, start)
             position = start
-            end = text.find("\n", start)
-            end = len(text) if end < 0 else end
-            raw = ANSI.sub("", text[start:end]).rstrip("\r")[: 4 * MAX_LINE]
-            if starts[start]:
-                self._catalog(line_no, raw, lower[start:end], text, start)
-            self._special(line_no, raw)
-        tail = text[-WINDOW * 200 :].splitlines()[-WINDOW:]
-        last = first_line + text.count("\n") - 1
-        self.prev_tail = [(last - len(tail) + 1 + i, line) for i, line in enumerate(tail)]
+            end = data.find(b"\n", start)
+            end = len(data) if end < 0 else end
+            raw = _decode(data[start:end])
+            text = normalise(raw[: 4 * MATCH_LINE])[:MATCH_LINE]
+            if start in starts:
+                self._catalog(line_no, raw, text, data, start, end)
+            self._special(line_no, raw, text)
+        # The end of this block, for a wrapper at the top of the next one (split only when needed).
+        self.prev_tail = data[-WINDOW * 200 :]
 
-    def _above(self, text: str, start: int, line_no: int) -> list[tuple[int, str]]:
-        above = text[max(0, start - WINDOW * 200) : start].splitlines()[-WINDOW:]
-        lines = [(line_no - len(above) + i, line) for i, line in enumerate(above)]
-        if len(lines) < WINDOW and start <= WINDOW * 200:
-            lines = self.prev_tail[-(WINDOW - len(lines)) :] + lines
-        return lines
+    def _above(self, data: bytes, start: int, line_no: int) -> tuple[list[str], int]:
+        """Up to WINDOW lines above ``start`` and the line number of the first of them."""
+        above = [_decode(t) for t in data[max(0, start - WINDOW * 200) : start].split(b"\n")]
+        if above and above[-1] == "":
+            above.pop()
+        above = above[-WINDOW:]
+        first = line_no - len(above)
+        if len(above) < WINDOW and start <= WINDOW * 200 and self.prev_tail:
+            tail = self.prev_tail.split(b"\n")
+            if tail and tail[-1] == b"":
+                tail.pop()
+            extra = [_decode(t) for t in tail[-(WINDOW - len(above)) :]]
+            above = extra + above
+            first -= len(extra)
+        return above, first
 
-    def _catalog(self, line_no: int, text: str, lower: str, chunk: str, start: int) -> None:
-        # The chunk scan found some anchor here; anchors can overlap (finditer does not return overlapping
-        # matches), so every anchor is tested as a substring of this (rare) candidate line.
+    def _next_line(self, data: bytes, end: int) -> str:
+        if end >= len(data):
+            return ""
+        stop = data.find(b"\n", end + 1)
+        return normalise(_decode(data[end + 1 : stop if stop >= 0 else len(data)][: 4 * MATCH_LINE]))
+
+    def _catalog(self, line_no: int, raw: str, text: str, data: bytes, start: int, end: int) -> None:
+        # The prefilter found some anchor here; anchors can overlap, so every anchor is tested as a
+        # substring of this (rare) candidate line, and its entries' patterns tried on the message.
+        lower = text.lower()
+        joined: str | None = None
         tried: set[str] = set()
         for anchor, entries in self.by_anchor.items():
             if anchor not in lower:
@@ -204,20 +253,50 @@ class _Scanner:
                 tried.add(entry.id)
                 found = next((m for p in entry.patterns if (m := p.search(text))), None)
                 if found is None:
-                    continue
-                diag = self.diag
-                diag.counts[entry.id] = diag.counts.get(entry.id, 0) + 1
-                hits = diag.hits.setdefault(entry.id, [])
-                if len(hits) < MAX_HITS:
-                    hits.append(Hit(line_no, text[:MAX_LINE], found.group(0)[:200]))
-                if entry.role == "wrapper" and entry.id not in diag.wrapper_context:
-                    for prev_no, prev_raw in reversed(self._above(chunk, start, line_no)):
-                        prev = ANSI.sub("", prev_raw)
-                        if EXCEPTION.search(prev) and not any(p.search(prev) for p in self.wrappers):
-                            diag.wrapper_context[entry.id] = Hit(prev_no, prev[:MAX_LINE])
-                            break
+                    # A message wrapped over two lines: try the line joined with the next one.
+                    if joined is None:
+                        joined = text.rstrip() + " " + self._next_line(data, end).strip()
+                    found = next((m for p in entry.patterns if (m := p.search(joined))), None)
+                    if found is None:
+                        continue
+                self._record(entry, line_no, raw, found, data, start)
 
-    def _special(self, line_no: int, text: str) -> None:
+    def _record(
+        self, entry: CatalogEntry, line_no: int, raw: str, found: re.Match[str], data: bytes, start: int
+    ) -> None:
+        diag = self.diag
+        diag.counts[entry.id] = diag.counts.get(entry.id, 0) + 1
+        hits = diag.hits.setdefault(entry.id, [])
+        if len(hits) < MAX_HITS:
+            groups = tuple((k, self.clean(v, 200)) for k, v in found.groupdict().items() if v)
+            line = ANSI.sub("", raw).rstrip("\r")
+            hits.append(Hit(line_no, self.clean(line, MAX_LINE), self.clean(found.group(0), 200), groups))
+        if entry.role == "wrapper" and entry.id not in diag.wrapper_context:
+            context = self._deepest_cause(raw, line_no, data, start)
+            if context is not None:
+                diag.wrapper_context[entry.id] = context
+
+    def _deepest_cause(self, raw: str, line_no: int, data: bytes, start: int) -> Hit | None:
+        """The exception a wrapper line reports: its own inline cause, else the last one above it."""
+
+        def usable(message: str) -> bool:
+            found = EXCEPTION.search(message)
+            return found is not None and not any(p.search(found.group(0)) for p in self.wrappers)
+
+        own = normalise(raw)
+        if usable(own):
+            inline = EXCEPTION.search(own)
+            assert inline is not None
+            return Hit(line_no, self.clean(inline.group(0).strip(), MAX_LINE))
+        above, first = self._above(data, start, line_no)
+        for index in range(len(above) - 1, -1, -1):
+            if usable(normalise(above[index])):
+                cause = exception_cause(above, index)
+                if cause is not None:
+                    return Hit(first + index, self.clean(cause, MAX_LINE))
+        return None
+
+    def _special(self, line_no: int, raw: str, text: str) -> None:
         diag = self.diag
         stripped = text.strip()
         if stripped.startswith("|") and stripped.endswith("|"):
@@ -231,9 +310,9 @@ class _Scanner:
                 elif first in {"Backend", "Repository Agent"}:
                     self.in_models = self.in_options = False
                 elif self.in_models and third is not None:
-                    diag.models[first] = (second, third, line_no)
+                    diag.models[first] = (second, self.clean(third, MAX_LINE), line_no)
                 elif self.in_options and third is None:
-                    diag.options[first] = second
+                    diag.options[first] = self.clean(second, MAX_LINE)
             return
         if "NVIDIA Release" in text and (m := RELEASE.search(text)):
             diag.release = m.group(1)
@@ -241,15 +320,14 @@ class _Scanner:
             diag.server_version = m.group(1)
         elif "LLM engine (" in text and (m := VLLM_VERSION.search(text)):
             diag.vllm_version = m.group(1)
-        elif "Failed to initialize Python stub" in text and (m := STUB.search(text)):
-            exc = m.group(1)
-            if not any(p.search(exc) for e in self.catalog for p in e.patterns):
-                diag.stub_errors.append(Hit(line_no, text[:MAX_LINE]))
 
 
-def scan(stream: BinaryIO) -> LogDiagnosis:
-    """Diagnose a log read from a binary stream, in constant memory."""
-    scanner = _Scanner()
+def scan(stream: BinaryIO, secrets: Collection[str] | None = None) -> LogDiagnosis:
+    """Diagnose a log read from a binary stream, in constant memory.
+
+    ``secrets``: values to redact from every quoted line (default: every token the doctor knows of).
+    """
+    scanner = _Scanner(secrets)
     pending = b""
     line_no = 1
     total = 0
@@ -258,45 +336,43 @@ def scan(stream: BinaryIO) -> LogDiagnosis:
         if not block:
             break
         total += len(block)
-        data = pending + block
+        data = pending + block if pending else block
         cut = data.rfind(b"\n")
         if cut < 0:
             pending = data
             if len(pending) > 16 * CHUNK:  # a pathological line without newline: scan what we have
-                text = pending.decode("utf-8", "replace")
-                scanner.chunk(text, line_no)
+                scanner.block(pending, line_no)
                 pending = b""
             continue
         whole, pending = data[: cut + 1], data[cut + 1 :]
-        text = whole.decode("utf-8", "replace")
-        scanner.chunk(text, line_no)
-        line_no += text.count("\n")
+        scanner.block(whole, line_no)
+        line_no += whole.count(b"\n")
     if pending:
-        text = pending.decode("utf-8", "replace")
-        scanner.chunk(text, line_no)
+        scanner.block(pending, line_no)
         line_no += 1
     scanner.diag.lines = line_no - 1
     scanner.diag.bytes = total
     return scanner.diag
 
 
-def scan_lines(lines: Iterable[str]) -> LogDiagnosis:
+def scan_lines(lines: Iterable[str], secrets: Collection[str] | None = None) -> LogDiagnosis:
     """Diagnose log lines (a container's log stream, a test's list)."""
-    scanner = _Scanner()
-    buffer: list[str] = []
+    scanner = _Scanner(secrets)
+    buffer: list[bytes] = []
     size = 0
     line_no = 1
     count = 0
     for line in lines:
-        piece = line if line.endswith("\n") else line + "\n"
+        piece = (line if line.endswith("\n") else line + "\n").encode("utf-8", "replace")
         buffer.append(piece)
         size += len(piece)
         count += 1
         if size >= CHUNK:
-            scanner.chunk("".join(buffer), line_no)
-            line_no += len(buffer)
+            joined = b"".join(buffer)
+            scanner.block(joined, line_no)
+            line_no += joined.count(b"\n")
             buffer, size = [], 0
     if buffer:
-        scanner.chunk("".join(buffer), line_no)
+        scanner.block(b"".join(buffer), line_no)
     scanner.diag.lines = count
     return scanner.diag

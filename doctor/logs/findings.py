@@ -1,15 +1,17 @@
 """Turn a :class:`~triton_doctor.logs.LogDiagnosis` into the findings of ``container-logs``.
 
 Root causes are reported (error; ``note`` entries as warnings) with every line number where they appear;
-wrappers such as ``failed to load all models`` only when no root cause was found, quoting the last
-exception above them. A Python stub error no catalog entry knows, and a model the status table lists as
-UNAVAILABLE for a reason nothing else explains, are reported too, without a catalog id.
+wrappers (``failed to load all models``, engine death, and the ``uncatalogued-load-failure`` catch-all for
+any failed load, unhealthy stub or server exit) only when no root cause was found, each quoting its deepest
+cause: the exception it carries, else the last exception above it. A model the status table lists as
+UNAVAILABLE for a reason nothing else explains is reported too, without a catalog id.
 """
 
 from __future__ import annotations
 
 from triton_doctor.check import FindingFactory
-from triton_doctor.logs import EXCEPTION, LogDiagnosis, load_catalog
+from triton_doctor.knowledge import CATALOG
+from triton_doctor.logs import Hit, LogDiagnosis, load_catalog
 from triton_doctor.results import Location, Outcome, Severity
 
 __all__ = ["CHECK_ID", "diagnosis_outcome"]
@@ -49,6 +51,13 @@ def _remedy_for_quoted(root: str, line_no: int) -> str:
     )
 
 
+def _fill(template: str, hit: Hit) -> str:
+    """``template`` with ``{name}`` replaced by the signature's named groups (``{model}``)."""
+    for name, value in hit.groups:
+        template = template.replace("{" + name + "}", value)
+    return template
+
+
 def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
     """Findings and a summary for a scanned log; ``source`` names it (file, container, stdin)."""
     entries = {e.id: e for e in load_catalog()}
@@ -60,9 +69,9 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
         f.add(
             severity,
             cid,
-            f"{hits[0].fragment} (line {where}): {entry.cause}",
+            f"{hits[0].fragment} (line {where}): {_fill(entry.cause, hits[0])}",
             evidence=_evidence([(h.line_no, h.text) for h in hits]),
-            remedy=entry.remedy,
+            remedy=_fill(entry.remedy, hits[0]),
             catalog_id=cid,
             location=Location(path=source, line=hits[0].line_no),
         )
@@ -74,17 +83,9 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
     for cid, hits in diag.hits.items():
         if entries[cid].role == "note":
             catalogued(cid, str(hits[0].line_no), Severity.WARNING)
-    explained = bool(roots)
-    for hit in diag.stub_errors:
-        explained = True
-        f.error(
-            "python-stub",
-            f"the Python backend failed to start the model (line {hit.line_no})",
-            evidence=_evidence([(hit.line_no, hit.text)]),
-            location=Location(path=source, line=hit.line_no),
-            remedy="read the exception: it comes from the backend's model.py or from vLLM; "
-            "triton-doctor check --only repo checks the repository",
-        )
+    # A request error (unknown model, prompt too long ...) does not explain a dead engine or a failed load
+    # that the same log shows: wrappers are still reported next to it.
+    explained = any(CATALOG.get(cid, "") not in {"client", "runtime/client"} for cid in roots)
     if not explained:
         for cid, hits in diag.hits.items():
             entry = entries[cid]
@@ -93,17 +94,18 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
             lines = [(h.line_no, h.text) for h in hits]
             context = diag.wrapper_context.get(cid)
             message = f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}"
-            remedy = entry.remedy
+            remedy = _fill(entry.remedy, hits[0])
             if context is not None:
-                lines.insert(0, (context.line_no, context.text))
-                found = EXCEPTION.search(context.text)
-                root = found.group(0) if found else context.text.strip()
-                message = f"{root[:200]} (line {context.line_no}), then {hits[0].fragment} (line {hits[0].line_no})"
+                if context.line_no not in {n for n, _ in lines}:
+                    lines.insert(0, (context.line_no, context.text))
+                message = (
+                    f"{context.text[:300]} (line {context.line_no}), then {hits[0].fragment} (line {hits[0].line_no})"
+                )
                 remedy = _remedy_for_quoted(context.text, context.line_no)
             f.error(
                 cid,
                 message,
-                evidence=_evidence(lines),
+                evidence=_evidence(sorted(lines)),
                 remedy=remedy,
                 catalog_id=cid,
                 location=Location(path=source, line=hits[0].line_no),

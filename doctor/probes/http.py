@@ -129,6 +129,11 @@ class _DeadlineSocket:
     def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
         self._sock = sock
         self._deadline = deadline
+        # As socket.socket does: http.client closes the connection right after the headers of a response
+        # that ends the connection, while the response still reads its body through makefile(); the real
+        # socket is closed only when both are done (closing it at once gave EBADF on the body).
+        self._io_refs = 0
+        self._closed = False
 
     def _arm(self) -> None:
         self._sock.settimeout(min(self._deadline.read_s, self._deadline.remaining()))
@@ -147,13 +152,19 @@ class _DeadlineSocket:
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **_kw: Any) -> Any:
         raw = socket.SocketIO(self, "rb")  # type: ignore[arg-type]
+        self._io_refs += 1
         return io.BufferedReader(raw, buffering if buffering and buffering > 0 else io.DEFAULT_BUFFER_SIZE)
 
     def _decref_socketios(self) -> None:
-        pass
+        if self._io_refs > 0:
+            self._io_refs -= 1
+        if self._closed and self._io_refs == 0:
+            self._sock.close()
 
     def close(self) -> None:
-        self._sock.close()
+        self._closed = True
+        if self._io_refs == 0:
+            self._sock.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
