@@ -183,10 +183,8 @@ def _live_options(
 def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
     """A CheckRequest from the shared target/live options (``target``) and the command's own ``fields``."""
     from triton_doctor.app import CheckRequest
-    from triton_doctor.target import TargetInput
 
-    if target["docker_command"] and target["docker_command_file"]:
-        _fail_usage("give --docker-command or --docker-command-file, not both")
+    target_input = _target_input(target)
     options = (
         _live_options(
             target["live_timeout"],
@@ -200,21 +198,30 @@ def _request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
         else None
     )
     return CheckRequest(
-        target=TargetInput(
-            repo=target["repo"],
-            models=target["models"],
-            mounts=target["mounts"],
-            docker_command=target["docker_command"],
-            docker_command_file=target["docker_command_file"],
-            config=target["config_file"],
-            server=target["server"],
-            offline=target["offline"],
-            image=target["image"],
-            cwd=_cwd(),
-        ),
+        target=target_input,
         live=live,
         live_options=options,
         **fields,
+    )
+
+
+def _target_input(target: dict[str, Any]) -> Any:
+    """The TargetInput of the shared target options (check, up, bundle, fix, command)."""
+    from triton_doctor.target import TargetInput
+
+    if target["docker_command"] and target["docker_command_file"]:
+        _fail_usage("give --docker-command or --docker-command-file, not both")
+    return TargetInput(
+        repo=target["repo"],
+        models=target["models"],
+        mounts=target["mounts"],
+        docker_command=target["docker_command"],
+        docker_command_file=target["docker_command_file"],
+        config=target["config_file"],
+        server=target.get("server"),
+        offline=target["offline"],
+        image=target["image"],
+        cwd=_cwd(),
     )
 
 
@@ -501,22 +508,10 @@ def fix(
     """Repair what check found: preview, confirm, journal, apply, re-check (and --undo)."""
     from triton_doctor.fixes import FixError, FixRequest, JournalError, run_fix_command
     from triton_doctor.policy import PolicyError
-    from triton_doctor.target import TargetError, TargetInput
+    from triton_doctor.target import TargetError
 
-    if target["docker_command"] and target["docker_command_file"]:
-        _fail_usage("give --docker-command or --docker-command-file, not both")
     request = FixRequest(
-        target=TargetInput(
-            repo=target["repo"],
-            models=target["models"],
-            mounts=target["mounts"],
-            docker_command=target["docker_command"],
-            docker_command_file=target["docker_command_file"],
-            config=target["config_file"],
-            offline=target["offline"],
-            image=target["image"],
-            cwd=Path.cwd(),
-        ),
+        target=_target_input(target),
         only=only,
         skip=skip,
         dry_run=dry_run,
@@ -548,24 +543,10 @@ def fix(
 def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
     """Print the docker run for bash, PowerShell and cmd, a compose service, and client calls."""
     from triton_doctor.runcmd import command_text, spec_for_target
-    from triton_doctor.target import TargetError, TargetInput, build_target
+    from triton_doctor.target import TargetError, build_target
 
-    if target["docker_command"] and target["docker_command_file"]:
-        _fail_usage("give --docker-command or --docker-command-file, not both")
     try:
-        built, _config = build_target(
-            TargetInput(
-                repo=target["repo"],
-                models=target["models"],
-                mounts=target["mounts"],
-                docker_command=target["docker_command"],
-                docker_command_file=target["docker_command_file"],
-                config=target["config_file"],
-                offline=target["offline"],
-                image=target["image"],
-                cwd=Path.cwd(),
-            )
-        )
+        built, _config = build_target(_target_input(target))
     except TargetError as exc:
         _fail_usage(str(exc))
         return
