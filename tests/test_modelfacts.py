@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from fixtures.generate import LOCAL_CONFIG, _safetensors
 from tests.conftest import all_findings, run_cli
-from tests.hubserver import CUSTOM, EMBEDDER, GATED, LONG_CONTEXT, hub_server
+from tests.hubserver import CUSTOM, EMBEDDER, GATED, LONG_CONTEXT, NO_TOKENIZER, hub_server
 from triton_doctor.knowledge.models import releases
 from triton_doctor.modelfacts import checkpoint_from, derive_max_len
 
@@ -340,6 +340,34 @@ def test_hub_models_are_checked_like_local_ones(tmp_path: Path, hub: Any) -> Non
     state.requests.clear()
     code, report = check(tmp_path, "--offline", env=env)
     assert "max-model-len[exceeds]" in problems(report) and not any("resolve" in r for r in state.requests)
+
+
+def test_hub_model_without_tokenizer_files(tmp_path: Path, hub: Any) -> None:
+    """The Hub's file list (model info siblings) says whether the repository has a tokenizer."""
+    state, env = hub
+    write_model(tmp_path, "bare", NO_TOKENIZER)
+    write_model(tmp_path, "short", LONG_CONTEXT)
+    code, report = check(tmp_path, env=env)
+    hit = problems(report)["model-checkpoint[no-tokenizer]"]
+    assert code == 0 and hit["severity"] == "warning" and hit["model"] == "bare"
+    assert f"{NO_TOKENIZER} has no tokenizer files (tokenizer.json, tokenizer.model" in hit["message"]
+    assert hit["location"]["path"].endswith("bare/1/model.json") and hit["location"]["line"] == 2
+    assert '"tokenizer"' in hit["remedy"]
+    assert f"GET /api/models/{NO_TOKENIZER}" in state.requests, state.requests
+    assert [f for f in all_findings(report) if f["id"] == "model-checkpoint[no-tokenizer]"] == [hit]
+    # "tokenizer" in model.json names another repository: nothing to report.
+    (tmp_path / "model_repository" / "bare" / "1" / "model.json").write_text(
+        json.dumps({"model": NO_TOKENIZER, "tokenizer": LONG_CONTEXT})
+    )
+    code, report = check(tmp_path, env=env)
+    assert "model-checkpoint[no-tokenizer]" not in problems(report)
+    (tmp_path / "model_repository" / "bare" / "1" / "model.json").write_text(json.dumps({"model": NO_TOKENIZER}))
+    # --offline and the quick profile make no Hub call: the file list is unknown, nothing is claimed.
+    for extra in (("--offline",), ("--profile", "quick")):
+        state.requests.clear()
+        code, report = check(tmp_path, *extra, env=env)
+        assert "model-checkpoint[no-tokenizer]" not in problems(report)
+        assert not any(r.startswith("GET /api/") for r in state.requests), (extra, state.requests)
 
 
 def test_gated_hub_model_uses_the_token(tmp_path: Path, hub: Any) -> None:
