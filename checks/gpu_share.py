@@ -14,8 +14,9 @@ Placement, as the vLLM backend decides it (triton-inference-server/vllm_backend,
   per GPU;
 - ``KIND_MODEL``: the backend leaves placement to vLLM, which uses the first ``world size`` visible GPUs
   (GPU 0 first); the backend's ``GPU_DEVICE_IDS`` parameter, where the image's backend has it, pins them;
-- no ``instance_group`` (or ``KIND_AUTO``): Triton gives the GPU-capable Python backend one instance per
-  visible GPU, so GPU 0 again; ``KIND_CPU`` sets nothing either, and vLLM still starts on GPU 0.
+- no ``instance_group`` (or ``KIND_AUTO``): Triton makes it KIND_GPU with one instance per visible GPU (one
+  of them on GPU 0) or KIND_CPU, for which the backend sets nothing and vLLM starts on GPU 0: either way each
+  such model puts one engine on GPU 0 (the doctor counts that one; the other GPUs it cannot see offline).
 
 ``gpu_memory_utilization`` defaults to 0.9 when model.json leaves it out (vLLM's ``EngineArgs`` default,
 the value of every release the tritonserver vllm images carry). The models that load together are those of
@@ -109,7 +110,7 @@ def placement(ctx: Context, name: str) -> list[Engine]:
     groups = list(config.instance_group) if config is not None else []
     engines: list[Engine] = []
     if not groups:
-        return [Engine(name, g, util, loc, "no instance_group: one instance per GPU") for g in first]
+        return [Engine(name, g, util, loc, "no instance_group: GPU 0") for g in first]
     for group in groups:
         kind = group.DESCRIPTOR.fields_by_name["kind"].enum_type.values_by_number[group.kind].name
         count = max(1, group.count or 1)
