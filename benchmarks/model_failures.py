@@ -172,7 +172,8 @@ def main() -> None:
             root = Path(tmp) / f"healthy-{family}"
             write(root, "model", family, base_args(family))
             ids = run(root, "26.07")
-            alarms += bool({i for i in ids if i.startswith(("model-checkpoint", "max-model-len", "repository", "gpu-share"))})
+            watched = ("model-checkpoint", "max-model-len", "repository", "gpu-share")
+            alarms += bool({i for i in ids if i.startswith(watched)})
     hits = sum(sum(v) for v in found.values())
     for kind, results in sorted(found.items()):
         print(f"{kind:15} {sum(results)}/{len(results)}")
