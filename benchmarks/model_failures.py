@@ -115,7 +115,7 @@ def make_case(rng: random.Random, root: Path) -> tuple[str, str]:
         "pooling": "model-checkpoint[pooling]",
         "newer-arch": "model-checkpoint[unregistered]",
         "snapshot": "repository-contents[not-a-model]",
-        "oversubscribed": "gpu-memory[oversubscribed]",
+        "oversubscribed": "gpu-share[oversubscribed]",
     }[kind]
     if kind == "tp":
         heads = FAMILIES[family].get("num_attention_heads") or FAMILIES[family].get("n_head") or 32
@@ -172,7 +172,8 @@ def main() -> None:
             root = Path(tmp) / f"healthy-{family}"
             write(root, "model", family, base_args(family))
             ids = run(root, "26.07")
-            alarms += bool({i for i in ids if i.startswith(("model-checkpoint", "max-model-len", "repository"))})
+            watched = ("model-checkpoint", "max-model-len", "repository", "gpu-share")
+            alarms += bool({i for i in ids if i.startswith(watched)})
     hits = sum(sum(v) for v in found.values())
     for kind, results in sorted(found.items()):
         print(f"{kind:15} {sum(results)}/{len(results)}")

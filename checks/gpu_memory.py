@@ -5,7 +5,7 @@ from __future__ import annotations
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts
 from triton_doctor.gpuplan import visible_gpus
-from triton_doctor.modelmath import ModelShape, loaded_together, model_shape
+from triton_doctor.modelmath import ModelShape, model_shape
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
 from triton_doctor.units import human_bytes
@@ -47,13 +47,12 @@ class GpuMemory(Check):
         "gives the rest to the KV cache, which must hold at least one sequence of max_model_len tokens. The "
         "doctor estimates each part from model.json, config.json and the weights (or the Hub's parameter count) "
         "and compares with what NVML reports; memory already used by other processes counts against the "
-        "budget. It is an estimate: the real numbers are in vLLM's log."
+        "budget. It is an estimate: the real numbers are in vLLM's log. Models sharing one GPU: gpu-share."
     )
     sub_ids = {
         "weights-too-large": "the weights alone exceed the budget",
         "kv-too-small": "no room for one max_model_len sequence of KV cache",
         "busy-gpu": "other processes hold the memory vLLM wants",
-        "oversubscribed": "models on the same GPU ask for more than 100 %",
         "estimate": "the numbers of the estimate",
     }
 
@@ -61,31 +60,7 @@ class GpuMemory(Check):
         gpus = visible_gpus(ctx.gpu(), ctx.target)
         if not gpus:
             return Outcome(skip_reason="the container gets no GPU")
-        outcome = per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f), ok="fits")
-        shares = loaded_together(ctx)
-        total_util = sum(s.utilization for s in shares)
-        if len(shares) > 1 and total_util > 1.0:
-            f = FindingFactory(self.id)
-            together = "loaded together at start-up (--load-model)" if ctx.target.models else "all loaded at start-up"
-            f.error(
-                "oversubscribed",
-                f"{len(shares)} models {together} on the same GPU(s) ask for gpu_memory_utilization summing to "
-                f"{total_util:.2f} (> 1); the second one finds the memory taken",
-                location=ctx.model(shares[1].name).json_location("gpu_memory_utilization"),
-                model=shares[1].name,
-                evidence=", ".join(f"{s.name}: {s.utilization}" for s in shares),
-                catalog_id="free-memory-below-utilization",
-                remedy=f'write "gpu_memory_utilization": {0.9 / len(shares):.2f} in each model.json (the sum must '
-                "stay below 1), or give each model its own GPUs",
-            )
-            alone = outcome.summary or outcome.skip_reason or ""
-            summary = f"oversubscribed: gpu_memory_utilization sums to {total_util:.2f}; each model alone: {alone}"
-            return Outcome(
-                summary=summary,
-                findings=outcome.findings + tuple(f.findings),
-                skip_reason=None,
-            )
-        return outcome
+        return per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f), ok="fits")
 
     def _evaluate(self, ctx: Context, model: ModelFacts, f: FindingFactory) -> None:
         shape = model_shape(ctx, model.name)

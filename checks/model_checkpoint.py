@@ -3,6 +3,8 @@ generation, custom code, heads vs tensor parallel), for local directories and Hu
 
 from __future__ import annotations
 
+from typing import Any
+
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context, ModelFacts, parallel_sizes
 from triton_doctor.knowledge import IMAGES, ImageInfo, image_for_tag
@@ -49,7 +51,9 @@ class ModelCheckpoint(Check):
         "(embedding, reranker) model cannot serve the vLLM backend's generate requests, custom code (auto_map) "
         "needs trust_remote_code, and the attention heads and KV heads must divide by tensor_parallel_size "
         "(vLLM splits heads evenly over the GPUs; fewer KV heads than GPUs are replicated, so the GPU count "
-        "must then be a multiple of them)."
+        "must then be a multiple of them). For a Hub id the Hub's file list (the model info hf-model-access "
+        "reads; not under --offline or --profile quick) must hold tokenizer files, as vLLM loads the tokenizer "
+        "from the same repository unless model.json names another."
     )
     sub_ids = {
         "facts": "what config.json says (architecture, heads, layers, dtype, quantization)",
@@ -58,6 +62,7 @@ class ModelCheckpoint(Check):
         "remote-code": "custom code (auto_map) without trust_remote_code",
         "tp-heads": "attention heads not divisible by tensor_parallel_size",
         "tp-kv-heads": "KV heads and tensor_parallel_size do not divide one another",
+        "no-tokenizer": "a Hub model whose repository has no tokenizer files",
     }
 
     def run(self, ctx: Context) -> Outcome:
@@ -86,6 +91,7 @@ class ModelCheckpoint(Check):
         )
         self._architecture(model, cp, f, release, where, image)
         self._remote_code(model, cp, f, args.get("trust_remote_code") is True)
+        self._tokenizer(model, cp, f, source, args)
         tp, _pp = parallel_sizes(args)
         heads, kv = cp.num_attention_heads, cp.num_key_value_heads
         if tp > 1 and heads and kv:
@@ -112,6 +118,22 @@ class ModelCheckpoint(Check):
                     catalog_id="tp-not-divisible",
                     remedy=f'write "tensor_parallel_size": one of {choices}',
                 )
+
+    def _tokenizer(
+        self, model: ModelFacts, cp: Checkpoint, f: FindingFactory, source: str, args: dict[str, Any]
+    ) -> None:
+        """A Hub model whose file list has no tokenizer file (unknown offline and in the quick profile)."""
+        if cp.origin != "hub" or cp.tokenizer_files != () or args.get("tokenizer") or args.get("skip_tokenizer_init"):
+            return
+        f.warning(
+            "no-tokenizer",
+            f"{source} has no tokenizer files (tokenizer.json, tokenizer.model, tokenizer_config.json) on the Hub",
+            model=model.name,
+            location=model.json_location("model"),
+            evidence=f'"model": "{source}"; the Hub lists no tokenizer file in the repository',
+            remedy='set "tokenizer" in model.json to a Hub id that has them (often the base model it '
+            "was fine-tuned from), or use a repository that ships the tokenizer",
+        )
 
     def _architecture(
         self,

@@ -276,4 +276,26 @@ def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
         return CheckpointRead(None, f"{source}: config.json is not a JSON object")
     tok_file = download_file(source, "tokenizer_config.json", token, offline=ctx.target.offline)
     tok = read_json(tok_file.path, "") if tok_file.path is not None else None
-    return CheckpointRead(checkpoint_from(source, "hub", doc, tokenizer_max_length=_tokenizer_length(tok)))
+    return CheckpointRead(
+        checkpoint_from(
+            source,
+            "hub",
+            doc,
+            tokenizer_max_length=_tokenizer_length(tok),
+            tokenizer_files=_hub_tokenizer_files(ctx, source, token),
+        )
+    )
+
+
+def _hub_tokenizer_files(ctx: Context, source: str, token: str | None) -> tuple[str, ...] | None:
+    """The tokenizer files of a Hub repository, from the model info's file list (the same call, memoised, as
+    hf-model-access makes); None when not known: --offline, no answer, or a listing without config.json."""
+    from triton_doctor.context import _TOKENIZER_FILES
+
+    if ctx.target.offline:
+        return None
+    info = ctx.hub_model(source, token)
+    files = info.data.get("files") if info.ok else None
+    if not isinstance(files, list) or "config.json" not in files:
+        return None
+    return tuple(f for f in files if isinstance(f, str) and f in _TOKENIZER_FILES)

@@ -31,6 +31,8 @@ LONG_CONTEXT = "long-org/short-context"
 EMBEDDER = "embed-org/bge-like"
 CUSTOM = "custom-org/custom-code"
 TINY = "tiny-org/tiny-model"
+#: A Hub model with config.json and weights but no tokenizer files (a bare fine-tune upload).
+NO_TOKENIZER = "bare-org/no-tokenizer"
 #: The files of TINY, served by /resolve/ (for snapshot_download).
 TINY_FILES: dict[str, bytes] = {
     "config.json": b'{"architectures": ["LlamaForCausalLM"], "max_position_embeddings": 2048}\n',
@@ -51,6 +53,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "params": 2_506_172_416,
         "config": {"architectures": ["GemmaForCausalLM"], "model_type": "gemma"},
         "files": {
+            "tokenizer.json": {"version": "1.0"},
             "config.json": {
                 "architectures": ["GemmaForCausalLM"],
                 "model_type": "gemma",
@@ -62,7 +65,7 @@ MODELS: dict[str, dict[str, Any]] = {
                 "max_position_embeddings": 8192,
                 "vocab_size": 256000,
                 "torch_dtype": "bfloat16",
-            }
+            },
         },
     },
     PUBLIC: {"gated": False, "params": 137_022_720, "config": {"architectures": ["GPT2LMHeadModel"]}},
@@ -74,6 +77,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "params": 1_000_000_000,
         "config": {"architectures": ["Qwen2ForCausalLM"]},
         "files": {
+            "tokenizer.json": {"version": "1.0"},
             "config.json": {
                 "architectures": ["Qwen2ForCausalLM"],
                 "model_type": "qwen2",
@@ -94,6 +98,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "params": 109_000_000,
         "config": {"architectures": ["BertModel"]},
         "files": {
+            "tokenizer.json": {"version": "1.0"},
             "config.json": {
                 "architectures": ["BertModel"],
                 "model_type": "bert",
@@ -103,7 +108,7 @@ MODELS: dict[str, dict[str, Any]] = {
                 "max_position_embeddings": 512,
                 "vocab_size": 30522,
                 "torch_dtype": "float32",
-            }
+            },
         },
     },
     CUSTOM: {
@@ -111,6 +116,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "params": 7_000_000_000,
         "config": {"architectures": ["QWenLMHeadModel"]},
         "files": {
+            "tokenizer.json": {"version": "1.0"},
             "config.json": {
                 "architectures": ["QWenLMHeadModel"],
                 "auto_map": {
@@ -124,10 +130,29 @@ MODELS: dict[str, dict[str, Any]] = {
                 "max_position_embeddings": 8192,
                 "seq_length": 2048,
                 "vocab_size": 151936,
-            }
+            },
         },
     },
     TINY: {"gated": False, "params": 1_000, "config": {}, "files": TINY_FILES},
+    NO_TOKENIZER: {
+        "gated": False,
+        "params": 1_000_000_000,
+        "config": {"architectures": ["LlamaForCausalLM"]},
+        "files": {
+            "config.json": {
+                "architectures": ["LlamaForCausalLM"],
+                "model_type": "llama",
+                "hidden_size": 2048,
+                "num_attention_heads": 16,
+                "num_key_value_heads": 8,
+                "num_hidden_layers": 16,
+                "vocab_size": 32000,
+                "max_position_embeddings": 4096,
+                "torch_dtype": "bfloat16",
+            },
+            "model.safetensors": {},
+        },
+    },
 }
 
 

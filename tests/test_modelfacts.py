@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from fixtures.generate import LOCAL_CONFIG, _safetensors
 from tests.conftest import all_findings, run_cli
-from tests.hubserver import CUSTOM, EMBEDDER, GATED, LONG_CONTEXT, hub_server
+from tests.hubserver import CUSTOM, EMBEDDER, GATED, LONG_CONTEXT, NO_TOKENIZER, hub_server
 from triton_doctor.knowledge.models import releases
 from triton_doctor.modelfacts import checkpoint_from, derive_max_len
 
@@ -224,19 +224,79 @@ def test_duplicate_model_names_across_repositories(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "/models and /more" in hit["message"]
 
 
-def test_utilization_of_models_loaded_together(tmp_path: Path) -> None:
+def share(root: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """``check --only gpu-share`` on the repository under ``root``: offline, no GPU facts needed."""
+    args = ["check", "--only", "gpu-share", "--repo", str(root / "model_repository"), "--format", "json"]
+    result = run_cli(*args, "--mount", f"{root / 'local_models'}:/local_models", "--offline", *extra, env=env)
+    assert "Traceback" not in result.stderr
+    return result.exit_code, result.json()
+
+
+def explicit(root: Path, *models: str, mode: str = "explicit") -> tuple[str, str]:
+    loads = "".join(f" --load-model={m}" for m in models)
+    return "--docker-command", (
+        f"docker run --gpus all -v {root / 'model_repository'}:/models -v {root / 'local_models'}:/local_models "
+        "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3 tritonserver --model-repository=/models "
+        f"--model-control-mode={mode}{loads}"
+    )
+
+
+def test_utilization_of_models_loaded_together_offline(tmp_path: Path) -> None:
     write_model(tmp_path, "llama", "llama-3.1-8b-instruct", {"gpu_memory_utilization": 0.9, "max_model_len": 4096})
-    write_model(tmp_path, "gemma", "gemma-2b-it", {"gpu_memory_utilization": 0.9, "max_model_len": 4096})
-    args = ["check", "--only", "gpu-memory", "--repo", str(tmp_path / "model_repository"), "--format", "json"]
-    args += ["--mount", f"{tmp_path / 'local_models'}:/local_models", "--offline"]
-    result = run_cli(*args, env={"TRITON_DOCTOR_NVML_REPLAY": str(H100)})
-    hit = problems(result.json())["gpu-memory[oversubscribed]"]
-    assert result.exit_code == 1 and "1.80" in hit["message"] and '"gpu_memory_utilization": 0.45' in hit["remedy"]
-    (check_result,) = [c for c in result.json()["checks"] if c["check"] == "gpu-memory"]
-    assert check_result["summary"].startswith("oversubscribed")
-    # Loading one of them (explicit control mode) is fine.
-    result = run_cli(*args, "--model", "llama", env={"TRITON_DOCTOR_NVML_REPLAY": str(H100)})
-    assert "gpu-memory[oversubscribed]" not in problems(result.json())
+    write_model(tmp_path, "gemma", "gemma-2b-it", {"max_model_len": 4096})  # vLLM's default: 0.9
+    # No NVML facts at all, and the command loads both: an error naming each model.json's key.
+    code, report = share(tmp_path, *explicit(tmp_path, "llama", "gemma"))
+    hit = problems(report)["gpu-share[oversubscribed]"]
+    assert code == 1 and hit["severity"] == "error" and "1.80" in hit["message"] and "GPU 0" in hit["message"]
+    assert hit["catalog_id"] == "free-memory-below-utilization"
+    assert "llama/1/model.json:3" in hit["evidence"] and "gemma: 0.9" in hit["evidence"]
+    assert '"gpu_memory_utilization": 0.45' in hit["remedy"] and "--load-model=" in hit["remedy"]
+    # The default control mode loads every model: the same.
+    code, report = share(tmp_path, *explicit(tmp_path, mode="none"))
+    assert code == 1 and "gpu-share[oversubscribed]" in problems(report)
+    # No command: every model is assumed to load (a warning, saying so).
+    code, report = share(tmp_path)
+    hit = problems(report)["gpu-share[oversubscribed]"]
+    assert code == 0 and hit["severity"] == "warning" and "no command given" in hit["message"]
+    # One model per server (explicit, one --load-model), or --model: nothing shared.
+    for extra in (explicit(tmp_path, "llama"), ("--model", "llama")):
+        code, report = share(tmp_path, *extra)
+        assert code == 0 and "gpu-share[oversubscribed]" not in problems(report)
+
+
+def test_utilization_that_fits_or_lands_on_other_gpus(tmp_path: Path) -> None:
+    write_model(tmp_path, "llama", "llama-3.1-8b-instruct", {"gpu_memory_utilization": 0.5})
+    write_model(tmp_path, "gemma", "gemma-2b-it", {"gpu_memory_utilization": 0.45})
+    code, report = share(tmp_path, *explicit(tmp_path, "llama", "gemma"))
+    assert code == 0 and not problems(report)
+    # 0.9 each, but KIND_GPU pins gemma to GPU 1: the vLLM backend sets CUDA_VISIBLE_DEVICES to its device.
+    (tmp_path / "model_repository" / "gemma" / "1" / "model.json").write_text(
+        json.dumps({"model": "/local_models/gemma-2b-it", "gpu_memory_utilization": 0.9})
+    )
+    config = tmp_path / "model_repository" / "gemma" / "config.pbtxt"
+    config.write_text(config.read_text() + "instance_group [ { count: 1, kind: KIND_GPU, gpus: [ 1 ] } ]\n")
+    code, report = share(tmp_path, *explicit(tmp_path, "llama", "gemma"))
+    assert code == 0 and not problems(report)
+    # KIND_MODEL with tensor_parallel_size 2 uses GPUs 0 and 1: it meets gemma on GPU 1.
+    (tmp_path / "model_repository" / "llama" / "1" / "model.json").write_text(
+        json.dumps({"model": "/local_models/llama-3.1-8b-instruct", "tensor_parallel_size": 2})
+    )
+    code, report = share(tmp_path, *explicit(tmp_path, "llama", "gemma"))
+    hit = problems(report)["gpu-share[oversubscribed]"]
+    assert code == 1 and "GPU 1" in hit["message"] and "KIND_GPU on gpus [1]" in hit["evidence"]
+
+
+def test_samples_run_one_model_per_server() -> None:
+    """The shipped samples follow the guide (one model per server); a command that loads both is found."""
+    for sample in ((), ("guide",)):
+        result = run_cli("check", "--sample", *sample, "--only", "gpu-share", "--format", "json")
+        assert result.exit_code == 0 and not problems(result.json())
+    command = (
+        "docker run --gpus all -v $PWD/model_repository:/models nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3 "
+        "tritonserver --model-repository=/models"
+    )
+    result = run_cli("check", "--sample", "guide", "--only", "gpu-share", "--docker-command", command)
+    assert result.exit_code == 1 and "1.80 (> 1)" in result.stderr
 
 
 def test_dtype_and_quantization_vs_an_old_gpu(tmp_path: Path) -> None:
@@ -280,6 +340,34 @@ def test_hub_models_are_checked_like_local_ones(tmp_path: Path, hub: Any) -> Non
     state.requests.clear()
     code, report = check(tmp_path, "--offline", env=env)
     assert "max-model-len[exceeds]" in problems(report) and not any("resolve" in r for r in state.requests)
+
+
+def test_hub_model_without_tokenizer_files(tmp_path: Path, hub: Any) -> None:
+    """The Hub's file list (model info siblings) says whether the repository has a tokenizer."""
+    state, env = hub
+    write_model(tmp_path, "bare", NO_TOKENIZER)
+    write_model(tmp_path, "short", LONG_CONTEXT)
+    code, report = check(tmp_path, env=env)
+    hit = problems(report)["model-checkpoint[no-tokenizer]"]
+    assert code == 0 and hit["severity"] == "warning" and hit["model"] == "bare"
+    assert f"{NO_TOKENIZER} has no tokenizer files (tokenizer.json, tokenizer.model" in hit["message"]
+    assert hit["location"]["path"].endswith("bare/1/model.json") and hit["location"]["line"] == 2
+    assert '"tokenizer"' in hit["remedy"]
+    assert f"GET /api/models/{NO_TOKENIZER}" in state.requests, state.requests
+    assert [f for f in all_findings(report) if f["id"] == "model-checkpoint[no-tokenizer]"] == [hit]
+    # "tokenizer" in model.json names another repository: nothing to report.
+    (tmp_path / "model_repository" / "bare" / "1" / "model.json").write_text(
+        json.dumps({"model": NO_TOKENIZER, "tokenizer": LONG_CONTEXT})
+    )
+    code, report = check(tmp_path, env=env)
+    assert "model-checkpoint[no-tokenizer]" not in problems(report)
+    (tmp_path / "model_repository" / "bare" / "1" / "model.json").write_text(json.dumps({"model": NO_TOKENIZER}))
+    # --offline and the quick profile make no Hub call: the file list is unknown, nothing is claimed.
+    for extra in (("--offline",), ("--profile", "quick")):
+        state.requests.clear()
+        code, report = check(tmp_path, *extra, env=env)
+        assert "model-checkpoint[no-tokenizer]" not in problems(report)
+        assert not any(r.startswith("GET /api/") for r in state.requests), (extra, state.requests)
 
 
 def test_gated_hub_model_uses_the_token(tmp_path: Path, hub: Any) -> None:

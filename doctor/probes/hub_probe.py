@@ -279,7 +279,7 @@ class HubProbe:
         )
 
     def model_info(self, repo_id: str, token: str | None) -> HubCall:
-        """``GET /api/models/{id}``: gated, private, parameter count."""
+        """``GET /api/models/{id}``: gated, private, parameter count, file names."""
         if token and not _sendable(token):
             return _UNSENDABLE
         try:
@@ -288,6 +288,8 @@ class HubProbe:
             return _failure(exc)
         safetensors = getattr(info, "safetensors", None)
         total = getattr(safetensors, "total", None) if safetensors is not None else None
+        siblings = getattr(info, "siblings", None)
+        files = [str(getattr(x, "rfilename", "")) for x in siblings] if isinstance(siblings, list) else None
         return HubCall(
             ok=True,
             status=200,
@@ -296,6 +298,8 @@ class HubProbe:
                 "private": getattr(info, "private", None),
                 "parameters": total,
                 "config": getattr(info, "config", None) or {},
+                #: The repository's file names (``siblings``); None when the answer has no listing.
+                "files": files,
             },
         )
 
