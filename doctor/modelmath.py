@@ -8,7 +8,7 @@ from typing import Any
 from triton_doctor.context import Context, parallel_sizes
 from triton_doctor.hfid import is_hub_id
 
-__all__ = ["ModelShape", "loaded_together", "model_shape"]
+__all__ = ["ModelShape", "model_shape"]
 
 GIB = 1024**3
 DTYPE_BYTES = {"float32": 4, "float": 4, "float16": 2, "half": 2, "bfloat16": 2, "fp8": 1, "float8": 1}
@@ -111,9 +111,3 @@ def model_shape(ctx: Context, name: str) -> ModelShape | None:
         utilization=util,
         enforce_eager=args.get("enforce_eager") is True,
     )
-
-
-def loaded_together(ctx: Context) -> list[ModelShape]:
-    """The vLLM models the server starts together: every model of the repository (control mode none or poll),
-    or those of ``--load-model`` (explicit); each engine takes its ``gpu_memory_utilization`` of the GPUs."""
-    return [s for s in (model_shape(ctx, n) for n in ctx.selected_models()[0]) if s is not None]
