@@ -462,7 +462,9 @@ def test_init_local_output_passes_check_reaches_ready_and_generates(
     # as on some test machines) gets a warning and a start without it: nothing else may warn.
     warned = [f for f in _live_findings(report) if f["severity"] == "warning"]
     assert all(f["id"] == "live-server[adjusted]" and "ulimit" in f["message"] for f in warned), warned
-    assert any(f["id"] == "live-server[ready]" or "READY" in f["message"] for f in _live_findings(report))
+    ready = [f for f in _live_findings(report) if f["id"] == "live-server[ready]"]
+    assert ready and "tiny-llama READY" in ready[0]["message"], ready
+    assert ready[0]["evidence"] == " ".join(run.command)  # the printed tritonserver command, as it ran
     generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
     assert len(generated) == 3 and all("chunk" in f["message"] for f in generated), generated
     assert _mine(client, tmp_path) == []
