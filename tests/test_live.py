@@ -392,8 +392,8 @@ def test_init_local_output_passes_check_reaches_ready_and_generates(
 
     init's model.json as written (no dtype, max_model_len or enforce_eager) does not start on this stack: its
     image has no C++ compiler (the official image has one) and vLLM's torch.compile needs one. The first
-    bring-up must say so, with the remedy ``"enforce_eager": true``; with that one key added, the second
-    reaches READY and generates.
+    bring-up must then say so, with the remedy ``"enforce_eager": true``; with that one key added, the second
+    reaches READY and generates. (An image with a compiler passes the first time.)
     """
     from tests.hubserver import directory_model, hub_server
     from triton_doctor.dockercmd import parse_docker_run, split_command
@@ -447,14 +447,14 @@ def test_init_local_output_passes_check_reaches_ready_and_generates(
 
     live = ("check", "--live", "--only", "live-server,live-generate", "--no-gpus", "--docker-command", command)
     code, report, stderr = _doctor(*live)
-    errors = [f for f in _live_findings(report) if f["severity"] == "error"]
-    assert code == 1 and errors, stderr
-    assert any("C++ compiler" in f["remedy"] and '"enforce_eager": true' in f["remedy"] for f in errors), errors
-    assert _mine(client, tmp_path) == []
-
-    model_json = repo / "tiny-llama" / "1" / "model.json"
-    model_json.write_text(json.dumps({**engine, "enforce_eager": True}, indent=2) + "\n")
-    code, report, stderr = _doctor(*live)
+    if code != 0:  # an image without a C++ compiler (this stack's): the doctor must name it and the remedy
+        errors = [f for f in _live_findings(report) if f["severity"] == "error"]
+        assert code == 1 and errors, stderr
+        assert any("C++ compiler" in f["remedy"] and '"enforce_eager": true' in f["remedy"] for f in errors), errors
+        assert _mine(client, tmp_path) == []
+        model_json = repo / "tiny-llama" / "1" / "model.json"
+        model_json.write_text(json.dumps({**engine, "enforce_eager": True}, indent=2) + "\n")
+        code, report, stderr = _doctor(*live)
     statuses = {c["check"]: c["status"] for c in report["checks"]}
     assert statuses["live-generate"] == "pass" and statuses["live-server"] in {"pass", "warn"}, stderr
     assert code == 0
