@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 GATED = "google/gemma-2b-it"
@@ -162,6 +163,19 @@ class HubState:
 
     url: str = ""
     requests: list[str] = field(default_factory=list)
+    #: The models this server knows: :data:`MODELS`, plus the ``extra`` ones given to :func:`hub_server`.
+    models: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(MODELS))
+
+
+def directory_model(folder: Path) -> dict[str, Any]:
+    """A public model entry whose files are the real bytes of every file under ``folder`` (for a test that
+    needs snapshot_download to fetch a real checkpoint, e.g. the live stack's tiny Llama)."""
+    files = {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
+    return {"gated": False, "params": 1_000, "config": {}, "files": files}
 
 
 def _split_model_path(path: str) -> tuple[str, str] | None:
@@ -214,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _access(self, repo_id: str) -> bool:
         """Answer 401/403 like the Hub for a repository this token may not read; True when it may."""
-        model = MODELS.get(repo_id)
+        model = self.state.models.get(repo_id)
         token = self._token()
         if model is None:
             self._error(401 if token is None else 404, "RepoNotFound", "Repository not found")
@@ -285,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(404, None, "Not found")
                 return
             repo_id, suffix = split
-            model = MODELS.get(repo_id, {})
+            model = self.state.models.get(repo_id, {})
             if model.get("delay"):
                 time.sleep(float(model["delay"]))
             if model.get("status") == 429:
@@ -311,7 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(200, {})
                 return
             if suffix in ("", "revision/main"):
-                if repo_id not in MODELS:
+                if repo_id not in self.state.models:
                     self._error(401 if self._token() is None else 404, "RepoNotFound", "Repository not found")
                     return
                 self._send(
@@ -332,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
             repo_id, rest = path.lstrip("/").split("/resolve/", 1)
             filename = rest.split("/", 1)[1] if "/" in rest else ""
             if self._access(repo_id):
-                files = MODELS[repo_id].get("files")
+                files = self.state.models[repo_id].get("files")
                 if files is None:  # the access tests only need an answer
                     self._send(200, {}, {"X-Repo-Commit": "0" * 40, "ETag": '"config"'})
                 elif filename not in files:
@@ -348,9 +362,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def hub_server() -> Iterator[HubState]:
-    """Run the server on 127.0.0.1 (a free port) for the duration of the block."""
+def hub_server(extra: dict[str, dict[str, Any]] | None = None) -> Iterator[HubState]:
+    """Run the server on 127.0.0.1 (a free port) for the duration of the block; ``extra`` adds models (by id)
+    to this server only (see :func:`directory_model`)."""
     state = HubState()
+    state.models.update(extra or {})
     handler = type("Handler", (_Handler,), {"state": state})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -356,4 +357,114 @@ def test_gpus_all_without_nvidia_runtime_points_to_no_gpus(
     found = [f for f in _live_findings(report) if f["catalog_id"] == "docker-gpu-runtime-missing"]
     assert code == 1 and found, stderr
     assert "--no-gpus" in found[0]["remedy"]
+    assert _mine(client, tmp_path) == []
+
+
+def _init_env(endpoint: str) -> dict[str, str]:
+    """The doctor's environment with huggingface_hub pointed at the local Hub server (never a real hub); read
+    when huggingface_hub is first imported, so it goes to a fresh process."""
+    env = {**os.environ, "HF_ENDPOINT": endpoint, "NO_COLOR": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE"):
+        env.pop(name, None)
+    return env
+
+
+def _next_commands(init_stdout: str) -> dict[str, list[str]]:
+    """The ``triton-doctor ...`` commands init prints under "next:", by subcommand, as argument lists."""
+    commands: dict[str, list[str]] = {}
+    for line in init_stdout.split("next:", 1)[1].splitlines():
+        words = shlex.split(line)
+        if words[:1] == ["triton-doctor"]:
+            commands[words[1]] = words[2:]
+    return commands
+
+
+def test_init_local_output_passes_check_reaches_ready_and_generates(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """What a user does from nothing: ``init ORG/NAME --local`` downloads the real tiny Llama (served by the
+    local Hub server from the stack's own files) and writes the layout; the ``check`` it prints passes the
+    repository checks offline; the ``command --shell bash`` it prints, parsed back, is the container the live
+    stage brings up, and that reaches READY and generates.
+
+    Two things differ from the printed command, both for this machine only: ``--no-gpus`` (a CPU image, no
+    GPU) and the host ports, which come from the OS instead of 8000-8002 (the daemon is shared).
+
+    init's model.json as written (no dtype, max_model_len or enforce_eager) does not start on this stack: its
+    image has no C++ compiler (the official image has one) and vLLM's torch.compile needs one. The first
+    bring-up must then say so, with the remedy ``"enforce_eager": true``; with that one key added, the second
+    reaches READY and generates. (An image with a compiler passes the first time.)
+    """
+    from tests.hubserver import directory_model, hub_server
+    from triton_doctor.dockercmd import parse_docker_run, split_command
+
+    model_id = "tiny-org/tiny-llama"
+    repo = tmp_path / "model_repository"
+    with hub_server({model_id: directory_model(local_models / "tiny-llama")}) as hub:
+        init = subprocess.run(
+            [sys.executable, "-m", "triton_doctor", "init", model_id, "--local", "--repo", str(repo)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_init_env(hub.url),
+            check=False,
+        )
+    assert init.returncode == 0 and "Traceback" not in init.stderr, init.stdout + init.stderr
+    downloaded = tmp_path / "local_models" / "tiny-org_tiny-llama"
+    for original in (local_models / "tiny-llama").iterdir():
+        assert (downloaded / original.name).read_bytes() == original.read_bytes(), original.name
+    engine = json.loads((repo / "tiny-llama" / "1" / "model.json").read_text())
+    assert engine["model"] == "/local_models/tiny-org_tiny-llama"
+    steps = _next_commands(init.stdout)
+    assert set(steps) == {"check", "command"}, init.stdout
+
+    code, report, stderr = _doctor("check", *steps["check"], "--only", "repo", "--offline")
+    failed = {c["check"]: c["status"] for c in report["checks"] if c["status"] in {"fail", "error"}}
+    assert code == 0 and not failed, (failed, stderr)
+
+    printed = subprocess.run(
+        [sys.executable, "-m", "triton_doctor", "command", *steps["command"], "--image", stack, "--shell", "bash"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    assert printed.returncode == 0, printed.stderr
+    bash = printed.stdout.split("# bash\n", 1)[1].split("\n\n", 1)[0]
+    run = parse_docker_run(bash, "bash")
+    assert run.image == stack and run.command[-1] == "--load-model=tiny-llama", bash
+    assert {(m.source, m.target) for m in run.mounts} == {
+        (str(repo), "/models"),
+        (str(tmp_path / "local_models"), "/local_models"),
+    }
+    words, _ = split_command(bash, "bash")
+    free = iter(free_ports(len(run.ports)))
+    for i, word in enumerate(words[:-1]):
+        if word in {"-p", "--publish"}:
+            words[i + 1] = f"{next(free)}:{words[i + 1].rsplit(':', 1)[-1]}"
+    command = shlex.join(words)
+
+    live = ("check", "--live", "--only", "live-server,live-generate", "--no-gpus", "--docker-command", command)
+    code, report, stderr = _doctor(*live)
+    if code != 0:  # an image without a C++ compiler (this stack's): the doctor must name it and the remedy
+        errors = [f for f in _live_findings(report) if f["severity"] == "error"]
+        assert code == 1 and errors, stderr
+        assert any("C++ compiler" in f["remedy"] and '"enforce_eager": true' in f["remedy"] for f in errors), errors
+        assert _mine(client, tmp_path) == []
+        model_json = repo / "tiny-llama" / "1" / "model.json"
+        model_json.write_text(json.dumps({**engine, "enforce_eager": True}, indent=2) + "\n")
+        code, report, stderr = _doctor(*live)
+    statuses = {c["check"]: c["status"] for c in report["checks"]}
+    assert statuses["live-generate"] == "pass" and statuses["live-server"] in {"pass", "warn"}, stderr
+    assert code == 0
+    # The printed command asks for --ulimit memlock=-1; a host that refuses it (rootless or sandboxed Docker,
+    # as on some test machines) gets a warning and a start without it: nothing else may warn.
+    warned = [f for f in _live_findings(report) if f["severity"] == "warning"]
+    assert all(f["id"] == "live-server[adjusted]" and "ulimit" in f["message"] for f in warned), warned
+    ready = [f for f in _live_findings(report) if f["id"] == "live-server[ready]"]
+    assert ready and "tiny-llama READY" in ready[0]["message"], ready
+    assert ready[0]["evidence"] == " ".join(run.command)  # the printed tritonserver command, as it ran
+    generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
+    assert len(generated) == 3 and all("chunk" in f["message"] for f in generated), generated
     assert _mine(client, tmp_path) == []
