@@ -33,14 +33,6 @@ class ModelShape:
     enforce_eager: bool
 
 
-def _int(config: dict[str, Any], *keys: str) -> int | None:
-    for key in keys:
-        value = config.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    return None
-
-
 def model_shape(ctx: Context, name: str) -> ModelShape | None:
     """The memory-relevant numbers of a model, from model.json, local config.json and weights, or the Hub."""
     args = ctx.engine_args(name)
