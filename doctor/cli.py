@@ -34,6 +34,23 @@ Exit codes:
   3  the doctor could not decide (a check errored or timed out)"""
 
 
+#: The report options that check and up share (each use makes its own click Option).
+_REPORT_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=FORMAT_CHOICE,
+    default=None,
+    help="Report format (text goes to stderr; the others to stdout or --output).",
+)
+_REPORT_OUTPUT = click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]PATH", help=OUTPUT_HELP)
+_FAIL_ON = click.option(
+    "--fail-on",
+    type=click.Choice(["warn", "fail"]),
+    default=None,
+    help="Lowest status that makes the exit code 1 (default: fail).",
+)
+
+
 def _write_failed(exc: OSError) -> None:
     if isinstance(exc, BrokenPipeError):
         _quiet_broken_pipe()
@@ -275,26 +292,15 @@ def _run(request: Any) -> None:
     "GPU, Hugging Face; full: + the live stage. --only/--skip refine it.",
 )
 @click.option("--live", is_flag=True, help="Also bring the deployment up, wait for READY and generate.")
-@click.option(
-    "--format",
-    "fmt",
-    type=FORMAT_CHOICE,
-    default=None,
-    help="Report format (text goes to stderr; the others to stdout or --output).",
-)
-@click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]PATH", help=OUTPUT_HELP)
+@_REPORT_FORMAT
+@_REPORT_OUTPUT
 @click.option("--baseline", metavar="FILE", help="Report only findings not in FILE (written by --write-baseline).")
 @click.option(
     "--write-baseline",
     metavar="FILE",
     help="Record every finding of this run in FILE (exit 0 unless a check errored), for a later --baseline.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(["warn", "fail"]),
-    default=None,
-    help="Lowest status that makes the exit code 1 (default: fail).",
-)
+@_FAIL_ON
 @click.option(
     "--sample",
     type=click.Choice(["fixed", "guide"]),
@@ -341,20 +347,9 @@ def check(
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
 @_target_options
-@click.option(
-    "--format",
-    "fmt",
-    type=FORMAT_CHOICE,
-    default=None,
-    help="Report format (text goes to stderr; the others to stdout or --output).",
-)
-@click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]PATH", help=OUTPUT_HELP)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["warn", "fail"]),
-    default=None,
-    help="Lowest status that makes the exit code 1 (default: fail).",
-)
+@_REPORT_FORMAT
+@_REPORT_OUTPUT
+@_FAIL_ON
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
 def up(fmt: str | None, outputs: tuple[str, ...], fail_on: str | None, verbose: bool, **target: Any) -> None:
     """Bring Triton + vLLM up, wait until every model is READY and make one test generation.
@@ -384,7 +379,7 @@ def up(fmt: str | None, outputs: tuple[str, ...], fail_on: str | None, verbose: 
     default="text",
     help="Report format (text goes to stderr; the others to stdout or --output).",
 )
-@click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]PATH", help=OUTPUT_HELP)
+@_REPORT_OUTPUT
 @click.option(
     "--fail-on",
     type=click.Choice(["warn", "fail"]),
