@@ -1,9 +1,10 @@
 """Regenerate doctor/knowledge/engine_args.json: vLLM engine-argument names per release.
 
-For each vLLM release that a tritonserver vllm-python-py3 image carries, download the wheel (no
-dependencies), read vllm/engine/arg_utils.py and collect the dataclass fields of EngineArgs and
-AsyncEngineArgs with ``ast`` (no vLLM import, no GPU). Run by hand when a new image appears; about 6 s
-and 400 MB a release, deleted as it goes.
+For each vLLM release that a tritonserver vllm-python-py3 image carries, read vllm/engine/arg_utils.py and
+collect the dataclass fields of EngineArgs and AsyncEngineArgs with ``ast`` (no vLLM import, no GPU). The
+file comes from the wheel through gen_model_knowledge.sources(): downloaded once (about 400 MB a release,
+deleted as soon as the few files read are out) and cached in ``$TRITON_DOCTOR_VLLM_CACHE``. Run by hand when
+a new image appears.
 
     python scripts/gen_engine_args.py 0.24.0 0.25.0 ...   # versions to add or refresh
 """
@@ -12,11 +13,10 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
+
+from gen_model_knowledge import sources
 
 OUT = Path(__file__).resolve().parent.parent / "doctor" / "knowledge" / "engine_args.json"
 
@@ -35,36 +35,10 @@ def fields_of(source: str) -> list[str]:
 def main(versions: list[str]) -> None:
     data = json.loads(OUT.read_text())
     for version in versions:
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "-q",
-                    "--no-deps",
-                    "--only-binary",
-                    ":all:",
-                    "--python-version",
-                    "3.12",
-                    "--platform",
-                    "manylinux_2_17_x86_64",
-                    "--platform",
-                    "manylinux_2_28_x86_64",
-                    "--platform",
-                    "manylinux_2_31_x86_64",
-                    "--platform",
-                    "manylinux1_x86_64",
-                    "-d",
-                    tmp,
-                    f"vllm=={version}",
-                ],
-                check=True,
-            )
-            wheel = next(Path(tmp).glob("*.whl"))
-            with zipfile.ZipFile(wheel) as zf:
-                source = zf.read("vllm/engine/arg_utils.py").decode()
+        arg_utils = sources(version) / "vllm" / "engine" / "arg_utils.py"
+        if not arg_utils.exists():
+            sys.exit(f"{arg_utils} is missing: remove {arg_utils.parents[2]} from the cache and run again")
+        source = arg_utils.read_text(encoding="utf-8")
         data["versions"][version] = fields_of(source)
         print(version, len(data["versions"][version]))
     OUT.write_text(json.dumps(data, separators=(",", ":")))

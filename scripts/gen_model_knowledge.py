@@ -35,6 +35,7 @@ OUT = ROOT / "doctor" / "knowledge" / "model_knowledge.json"
 
 #: The image matrix carries these pre-releases; PyPI has the wheel under the same name.
 WANTED = (
+    "vllm/engine/arg_utils.py",  # for scripts/gen_engine_args.py
     "vllm/model_executor/models/registry.py",
     "vllm/config.py",
     "vllm/model_executor/models/__init__.py",
