@@ -21,7 +21,7 @@ os.environ.setdefault("HF_ENDPOINT", "http://127.0.0.1:9")
 
 from click.testing import CliRunner
 
-from tests.httpfakes import Handler, serve, trickle, triton_routes
+from tests.httpfakes import Handler, endless_chunks, serve, trickle, triton_routes
 from triton_doctor.cli import cli
 from triton_doctor.probes.hub_probe import HubProbe
 
@@ -70,17 +70,7 @@ def main() -> None:
     for bad in ("not a url", "ftp://host:8000"):
         print(f"--server {bad!r}:".ljust(40), check("--server", bad))
     sent = [0]
-
-    def endless(h: Handler) -> None:
-        chunk = b" " * 65536
-        h.send_response(200)
-        h.send_header("Transfer-Encoding", "chunked")
-        h.end_headers()
-        while not h.fake.stop.is_set():
-            h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            sent[0] += len(chunk)
-
-    with serve({("GET", "*"): endless}) as fake:
+    with serve({("GET", "*"): endless_chunks(sent)}) as fake:
         start = time.monotonic()
         answer: Any = HubProbe(endpoint=fake.url, timeout=10).whoami("hf_" + "a" * 34)
         elapsed = time.monotonic() - start

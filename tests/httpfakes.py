@@ -95,6 +95,23 @@ def serve(routes: dict[tuple[str, str], Route]) -> Iterator[Fake]:
         thread.join(5)
 
 
+def endless_chunks(sent: list[int]) -> Route:
+    """A route answering 200 with a chunked body that never ends (until the server stops); counts the bytes
+    sent in ``sent[0]``."""
+
+    def endless(h: Handler) -> None:
+        chunk = b" " * 65536
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        while not h.fake.stop.is_set():
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent[0] += len(chunk)
+
+    return endless
+
+
 @contextmanager
 def trickle(payload: bytes, per_byte_s: float = 1.0) -> Iterator[Fake]:
     """A raw TCP server that answers every connection with ``payload`` one byte at a time."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.httpfakes import Handler, serve, trickle
+from tests.httpfakes import Handler, endless_chunks, serve, trickle
 from triton_doctor.probes.hub_probe import MAX_BODY, HubProbe
 
 WHOAMI = {"name": "alice", "auth": {"accessToken": {"role": "read", "displayName": "t"}}}
@@ -19,18 +19,7 @@ WHOAMI = {"name": "alice", "auth": {"accessToken": {"role": "read", "displayName
 
 def test_endless_hub_body_is_capped() -> None:
     sent = [0]
-
-    def endless(h: Handler) -> None:
-        chunk = b" " * 65536
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Transfer-Encoding", "chunked")
-        h.end_headers()
-        while not h.fake.stop.is_set():
-            h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            sent[0] += len(chunk)
-
-    with serve({("GET", "*"): endless}) as fake:
+    with serve({("GET", "*"): endless_chunks(sent)}) as fake:
         start = time.monotonic()
         answer = HubProbe(endpoint=fake.url, timeout=5).whoami("hf_" + "a" * 34)
         elapsed = time.monotonic() - start
