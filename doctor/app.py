@@ -212,7 +212,16 @@ def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
     def clean(text: str | None) -> str | None:
         return None if text is None else redact(text, secrets)
 
-    from triton_doctor.fixdata import map_text
+    from triton_doctor.fixdata import Fix, map_text
+
+    # Findings of one check often share one fix (config-io: one rewrite of a config.pbtxt for every
+    # finding): redact each fix once, not once per finding (its texts can be megabytes).
+    fixes: dict[int, tuple[Fix, Fix]] = {}
+
+    def clean_fix(fix: Fix) -> Fix:
+        if id(fix) not in fixes:
+            fixes[id(fix)] = (fix, map_text(fix, lambda text: redact(text, secrets)))
+        return fixes[id(fix)][1]
 
     def clean_finding(f: Finding) -> Finding:
         return replace(
@@ -220,7 +229,7 @@ def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
             message=redact(f.message, secrets),
             evidence=redact(f.evidence, secrets),
             remedy=redact(f.remedy, secrets),
-            fix=None if f.fix is None else map_text(f.fix, lambda text: redact(text, secrets)),
+            fix=None if f.fix is None else clean_fix(f.fix),
         )
 
     findings = tuple(clean_finding(f) for f in result.findings)

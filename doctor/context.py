@@ -488,10 +488,18 @@ class Context:
         return found
 
     def tensor_parallel(self) -> dict[str, int]:
-        """tensor_parallel_size x pipeline_parallel_size per selected model (1 when unset)."""
-        sizes: dict[str, int] = {}
-        present, _ = self.selected_models()
-        for name in present:
-            tp, pp = parallel_sizes(self.engine_args(name))
-            sizes[name] = tp * pp
-        return sizes
+        """tensor_parallel_size x pipeline_parallel_size per selected model (1 when unset).
+
+        Computed once per run (checks ask per model: recomputing it each time was quadratic in models);
+        the dict is shared, so callers treat it as read-only.
+        """
+
+        def compute() -> dict[str, int]:
+            sizes: dict[str, int] = {}
+            present, _ = self.selected_models()
+            for name in present:
+                tp, pp = parallel_sizes(self.engine_args(name))
+                sizes[name] = tp * pp
+            return sizes
+
+        return self.fact(("tensor-parallel",), compute)

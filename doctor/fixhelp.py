@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from triton_doctor.context import ModelFacts
 from triton_doctor.fixdata import Applicability, Edit, Fix, text_edit
-from triton_doctor.probes.pbtxt import field_positions
+from triton_doctor.probes.pbtxt import field_positions, top_level_offsets
 
 __all__ = ["config_fix", "delete_every", "json_fix", "position"]
 
@@ -17,15 +17,11 @@ def position(text: str, *path: str | int) -> tuple[int, int] | None:
 
 
 def delete_every(text: str, name: str) -> str:
-    """``text`` without any top-level field ``name`` (repeated fields included)."""
-    from triton_doctor.pbtxtedit import delete_field
+    """``text`` without any top-level field ``name`` (repeated fields included), in one pass over the text."""
+    from triton_doctor.pbtxtedit import delete_fields_at
 
-    for _ in range(100):
-        pos = position(text, name)
-        if pos is None:
-            break
-        text = delete_field(text, *pos)
-    return text
+    starts = top_level_offsets(text, name)
+    return delete_fields_at(text, starts) if starts else text
 
 
 def config_fix(

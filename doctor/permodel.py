@@ -53,9 +53,11 @@ def per_model(
         reasons = Counter(part.split(": ", 1)[1] for part in skipped)
         return replace(outcome, brief="; ".join(f"{n} model(s): {why}" for why, n in reasons.most_common()))
     parts: list[str] = []
+    # One pass over the findings (counting per model inside the loop was quadratic in models).
+    tally = Counter((f.model, f.severity) for f in findings.findings)
     for name in checked:
-        errors = sum(1 for f in findings.findings if f.model == name and f.severity is Severity.ERROR)
-        warnings = sum(1 for f in findings.findings if f.model == name and f.severity is Severity.WARNING)
+        errors = tally[(name, Severity.ERROR)]
+        warnings = tally[(name, Severity.WARNING)]
         counts = [f"{n} {word}{'s' if n > 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
         parts.append(f"{name}: {', '.join(counts)}" if counts else f"{name}: {ok}")
     summary = "; ".join(parts)

@@ -12,8 +12,8 @@ protobuf's) and maps field paths such as ``("input", 1, "data_type")`` to ``(lin
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-import itertools
 import re
 import sys
 import warnings
@@ -30,6 +30,7 @@ __all__ = [
     "model_config_module",
     "nesting_overflow",
     "parse_config",
+    "top_level_offsets",
 ]
 
 _MODULE = "tritonclient.grpc.model_config_pb2"
@@ -198,29 +199,7 @@ def parse_config(text: str) -> ParsedConfig:
     return ParsedConfig(None, first.error, first.line, first.column, tuple(problems), first.suggestion)
 
 
-_TOKEN = re.compile(
-    r"""(?P<ws>\s+)|(?P<comment>\#[^\n]*)|(?P<string>"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?)"""
-    r"""|(?P<ident>[A-Za-z_][A-Za-z0-9_.]*)|(?P<number>[-+]?[0-9][0-9A-Za-z_.+-]*)|(?P<punct>.)""",
-    re.DOTALL,
-)
-
 Path_ = tuple[str | int, ...]
-_Token = tuple[str, str, int, int]
-
-
-def _tokens(text: str) -> Iterator[_Token]:
-    """``(kind, value, line, column)`` of each token but whitespace and comments, lazily."""
-    line, line_start = 1, 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        value = match.group()
-        if kind not in {"ws", "comment"}:
-            yield kind, value, line, match.start() - line_start + 1
-        if kind in {"ws", "comment", "string"}:
-            newlines = value.count("\n")
-            if newlines:
-                line += newlines
-                line_start = match.start() + value.rindex("\n") + 1
 
 
 _BRACKETS = re.compile(r"""[{}<>\[\]]|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?|\#[^\n]*""")
@@ -245,6 +224,44 @@ def nesting_overflow(text: str) -> tuple[int, int] | None:
     return None
 
 
+#: One significant token with the whitespace and comments before it (possessive: no backtracking). At the
+#: end of the text only the trailing whitespace matches (no group set), which ends the scan.
+_SIGNIFICANT = re.compile(
+    r"""(?:\s|\#[^\n]*)*+(?:(?P<string>"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?)"""
+    r"""|(?P<ident>[A-Za-z_][A-Za-z0-9_.]*)|(?P<number>[-+]?[0-9][0-9A-Za-z_.+-]*)|(?P<punct>.))?""",
+    re.DOTALL,
+)
+
+
+def top_level_offsets(text: str, name: str) -> list[int]:
+    """Offsets of the names of every top-level field ``name`` (repeated fields included), in one pass.
+
+    For a config that parses (brackets balanced): only brackets, strings, comments and the word ``name``
+    are matched, so the scan touches a few tokens per field rather than every token.
+    """
+    found: list[int] = []
+    depth = 0
+    pattern = _top_level_pattern(name)
+    for match in pattern.finditer(text):
+        value = match.group()
+        first = value[0]
+        if first in "{<[":
+            depth += 1
+        elif first in "}>]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and match.lastgroup == "name":
+            found.append(match.start())
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _top_level_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(
+        r"""[{}<>\[\]]|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?|\#[^\n]*"""
+        rf"""|(?<![\w.])(?P<name>{re.escape(name)})(?![\w.])(?=(?:\s|\#[^\n]*)*+[:{{<\[])"""
+    )
+
+
 def field_positions(text: str) -> dict[Path_, tuple[int, int]]:
     """Map each field's path to the ``(line, column)`` of its name (first occurrence wins).
 
@@ -252,54 +269,96 @@ def field_positions(text: str) -> dict[Path_, tuple[int, int]]:
     ``("input", 0)``, ``("input", 1)``; their fields are ``("input", 1, "name")``.
 
     One pass over the tokens in constant extra memory per token; paths deeper than :data:`MAX_NESTING`
-    are not recorded (the scan stops there), so time and memory stay linear in the text's size.
+    are not recorded (the scan stops there), so time and memory stay linear in the text's size. The last
+    few texts' maps are kept (the context and each fix of a model ask about the same text): treat the
+    returned dict as read-only.
     """
+    return _field_positions(text)
+
+
+@functools.lru_cache(maxsize=4)
+def _field_positions(text: str) -> dict[Path_, tuple[int, int]]:
     positions: dict[Path_, tuple[int, int]] = {}
+    for path, line, column, _offset in _fields(text):
+        if path not in positions:
+            positions[path] = (line, column)
+    return positions
+
+
+def _fields(text: str) -> Iterator[tuple[Path_, int, int, int]]:
+    """``(path, line, column, offset)`` of every field name and repeated-message element, in text order.
+
+    A state machine over the significant tokens: after an identifier comes ``:`` (a field), an opener (a
+    message or list field) or anything else (the identifier was a value); after ``name:`` an opener or a
+    scalar value.
+    """
     # Each frame: (path prefix of the message we are in, counters of repeated fields seen in it)
     stack: list[tuple[Path_, dict[str, int]]] = [((), {})]
     # For "key [ {...}, {...} ]": (path of the list field, name, stack depth) while inside the brackets
     lists: list[tuple[Path_, str, int]] = []
-    stream = _tokens(text)
-    window: list[_Token] = list(itertools.islice(stream, 3))
-    end: _Token = ("end", "", 0, 0)
+    line, counted, line_start = 1, 0, 0
 
-    def advance(count: int) -> None:
-        del window[:count]
-        window.extend(itertools.islice(stream, 3 - len(window)))
+    def where(offset: int) -> tuple[int, int]:
+        nonlocal line, counted, line_start
+        newlines = text.count("\n", counted, offset)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", counted, offset) + 1
+        counted = offset
+        return line, offset - line_start + 1
 
-    while window:
-        kind, value, ln, col = window[0]
-        nxt = (window[1] if len(window) > 1 else end)[1]
-        prefix, counters = stack[-1]
+    pending = ""  # an identifier that may be a field name
+    pending_at = 0
+    colon = False  # the pending identifier was followed by ":"
+    for match in _SIGNIFICANT.finditer(text):
+        kind = match.lastgroup
+        if kind is None:
+            break
         if len(stack) > MAX_NESTING or len(lists) > MAX_NESTING:
             break
-        if kind == "ident" and nxt in {":", "{", "<", "["}:
-            j = 2 if nxt == ":" else 1
-            opener = (window[j] if len(window) > j else end)[1]
-            path = (*prefix, value)
-            positions.setdefault(path, (ln, col))
-            if opener in {"{", "<"}:
-                index = counters.get(value, 0)
-                counters[value] = index + 1
-                positions.setdefault((*path, index), (ln, col))
-                stack.append(((*path, index), {}))
-                advance(j + 1)
+        value = match.group(kind)
+        prefix, counters = stack[-1]
+        if pending:
+            name, at = pending, pending_at
+            pending = ""
+            if value == ":" and not colon:
+                colon = True
+                pending, pending_at = name, at
                 continue
-            if opener == "[":
-                lists.append((path, value, len(stack)))
-                advance(j + 1)
-                continue
-            advance(j if nxt == ":" else 1)
+            if value in {"{", "<", "["} or colon:
+                path = (*prefix, name)
+                ln, col = where(at)
+                yield path, ln, col, at
+                was_colon, colon = colon, False
+                if value in {"{", "<"}:
+                    index = counters.get(name, 0)
+                    counters[name] = index + 1
+                    element = (*path, index)
+                    yield element, ln, col, at
+                    stack.append((element, {}))
+                    continue
+                if value == "[":
+                    lists.append((path, name, len(stack)))
+                    continue
+                if not was_colon:  # pragma: no cover - only ":" or an opener get here without a colon
+                    continue
+                # "name: value": the value is an ordinary token (an identifier value is never a field name
+                # unless ":" or an opener follows it)
+        colon = False
+        if kind == "ident":
+            pending, pending_at = value, match.start(kind)
             continue
         if value in {"{", "<"} and lists and lists[-1][2] == len(stack):
             path, name, _depth = lists[-1]
             index = counters.get(name, 0)
             counters[name] = index + 1
-            positions.setdefault((*path, index), (ln, col))
+            ln, col = where(match.start(kind))
+            yield (*path, index), ln, col, match.start(kind)
             stack.append(((*path, index), {}))
         elif value in {"}", ">"} and len(stack) > 1:
             stack.pop()
         elif value == "]" and lists and lists[-1][2] == len(stack):
             lists.pop()
-        advance(1)
-    return positions
+    if pending and colon:  # "name:" at the very end
+        ln, col = where(pending_at)
+        yield (*stack[-1][0], pending), ln, col, pending_at
