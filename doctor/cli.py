@@ -733,10 +733,11 @@ def main() -> None:
     except _StdoutClosed as exc:  # list-checks, explain, --version with stdout closed
         _fail_usage(str(exc))
     except SystemExit as done:
-        # A timed-out check may still be running: end the process without waiting for it.
-        from triton_doctor.runner import finish
-
-        finish(done.code if isinstance(done.code, int) else (0 if done.code is None else 2))
+        # A timed-out check may still be running: end the process without waiting for it. Only a command
+        # that ran checks imported the runner; --help, --version and completion must not pay for it.
+        runner = sys.modules.get("triton_doctor.runner")
+        if runner is not None:
+            runner.finish(done.code if isinstance(done.code, int) else (0 if done.code is None else 2))
         raise
 
 
