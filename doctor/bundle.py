@@ -197,8 +197,14 @@ def _log_tail(req: BundleRequest, target: Target, probe: Any, docker: Any, secre
     """(label, last N lines) of ``--log``, ``--container`` or the command's ``--name`` container."""
     tail: deque[str] = deque(maxlen=max(1, req.lines))
     if req.log_file:
-        from triton_doctor.probes.fs import open_log_stream
+        from triton_doctor.probes.fs import open_log_stream, tail_lines
 
+        # A plain UTF-8 file is read from its end and only the kept lines are scrubbed (a GiB log in
+        # milliseconds); a compressed or UTF-16 one is streamed through, every line scrubbed as it passes.
+        last = tail_lines(Path(req.log_file), max(1, req.lines))
+        if last is not None:
+            tail.extend(scrub(raw.decode("utf-8", "replace").rstrip("\r\n"), secrets) for raw in last)
+            return req.log_file, "\n".join(tail) + "\n"
         with open_log_stream(Path(req.log_file)) as log:  # regular files only; UTF-16 and .gz read
             for raw in log.stream:
                 tail.append(scrub(raw.decode("utf-8", "replace").rstrip("\r\n"), secrets))

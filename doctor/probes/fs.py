@@ -40,6 +40,7 @@ __all__ = [
     "read_file_bytes",
     "read_file_text",
     "read_text",
+    "tail_lines",
 ]
 
 #: config.pbtxt and model.json are small; anything larger is not what the user meant to point us at.
@@ -341,6 +342,47 @@ def open_log_stream(path: Path | None) -> LogStream:
     except OSError as exc:
         handle.close()
         raise FileReadError(f"cannot read: {exc.strerror or exc}") from exc
+
+
+def tail_lines(path: Path, count: int, max_bytes: int = 64 * 1024 * 1024) -> list[bytes] | None:
+    """The last ``count`` lines of a plain UTF-8 log file (without their ``\\n``), read from the end.
+
+    The lines are those :class:`LogStream` would give last (a UTF-8 byte-order mark dropped, a last line
+    without a newline kept). None where that cannot be done from the end, so the caller streams the
+    whole log instead: a compressed or UTF-16/32 log, or more than ``max_bytes`` in those lines.
+    """
+    fd = _open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        head = os.pread(fd, 512, 0)
+        if head.startswith(_GZIP_MAGIC):
+            return None
+        codec, skip = _sniff_encoding(head)
+        if codec != "utf-8":
+            return None
+        end = size
+        data = b""
+        # the pieces after the first (which may be the end of a longer line) must be ``count`` whole lines
+        wanted = count + (1 if size and os.pread(fd, 1, size - 1) == b"\n" else 0)
+        while end > 0 and data.count(b"\n") < wanted:
+            if len(data) >= max_bytes:
+                return None
+            step = min(end, max(64 * 1024, len(data)))
+            block = os.pread(fd, step, end - step)
+            if len(block) != step:
+                return None  # the file shrank while read: stream it instead
+            end -= step
+            data = block + data
+    finally:
+        os.close(fd)
+    if end == 0:
+        data = data[skip:]
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if end > 0:
+        lines = lines[1:]  # the first piece may be the end of a longer line
+    return lines[-count:] if count > 0 else []
 
 
 def list_dir(path: Path) -> Listing:
