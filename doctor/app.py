@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from triton_doctor import __version__
-from triton_doctor.context import Context
-from triton_doctor.output import write_output
-from triton_doctor.outputs import emit, parse_outputs
+from triton_doctor.facts.context import Context
+from triton_doctor.report.writer import write_output
+from triton_doctor.report.emit import emit, parse_outputs
 from triton_doctor.policy import Policy, PolicyError, exit_code
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import CheckResult, ExitCode, Finding, Report
 from triton_doctor.rootcause import RootCauses
 from triton_doctor.runner import RunOptions, run_checks
-from triton_doctor.target import Target, TargetError, TargetInput, build_target
-from triton_doctor.tokens import known_secrets, redact
+from triton_doctor.deploy.target import Target, TargetError, TargetInput, build_target
+from triton_doctor.deploy.tokens import known_secrets, redact
 
 __all__ = ["CheckRequest", "make_console", "run_check_command", "sample_paths", "write_output"]
 
@@ -81,7 +81,7 @@ def make_console(stream: TextIO) -> Any:
 def run_check_command(req: CheckRequest, registry: Registry | None = None) -> int:
     """Run ``check``; print text to stderr and the machine report to stdout or ``--output``; return the exit code.
 
-    Raises :class:`~triton_doctor.target.TargetError` or :class:`~triton_doctor.policy.PolicyError` for bad
+    Raises :class:`~triton_doctor.deploy.target.TargetError` or :class:`~triton_doctor.policy.PolicyError` for bad
     input (the CLI maps both to exit code 2).
     """
     if req.sample:
@@ -134,7 +134,7 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     rules = _sarif_rules(registry.checks) if any(spec.fmt == "sarif" for spec in specs) else None
     emit(specs, report, int(code), write=write_output, rules=rules)
     if req.write_baseline:
-        from triton_doctor.fingerprint import render_baseline
+        from triton_doctor.report.fingerprint import render_baseline
 
         write_output(req.write_baseline, render_baseline(report))
         known = sum(len(r.findings) + len(r.suppressed) for r in report.results)
@@ -149,7 +149,7 @@ def gate_policy(req: CheckRequest, config: dict[str, Any], target: Target) -> Po
     ``--only`` replaces the config's ``select``/``only``; ``--skip`` adds to its ``ignore``/``skip`` (a skip
     always wins).
     """
-    from triton_doctor.fingerprint import load_baseline
+    from triton_doctor.report.fingerprint import load_baseline
     from triton_doctor.policy import Ignore
 
     label = next((s for s in target.sources if s.endswith(".toml")), "the config file")
@@ -251,7 +251,7 @@ def _run_with_progress(
 ) -> list[CheckResult]:
     from rich.markup import escape
 
-    from triton_doctor.report.safe import one_line
+    from triton_doctor.report.redact import one_line
     from triton_doctor.report.text import render_result
 
     status = console.status("starting", spinner="dots") if console.is_terminal else None
@@ -321,7 +321,7 @@ class LogsRequest:
 def run_logs_command(req: LogsRequest) -> int:
     """Diagnose a log from a file, stdin (``-``) or a container; report like ``check``; return the exit code.
 
-    Raises :class:`~triton_doctor.target.TargetError` when the source is neither (exit code 2).
+    Raises :class:`~triton_doctor.deploy.target.TargetError` when the source is neither (exit code 2).
     """
     from triton_doctor.checks.container_logs import ContainerLogs
     from triton_doctor.logs import LogDiagnosis, scan, scan_lines

@@ -8,11 +8,11 @@ from typing import Any
 
 from tests.conftest import FIXTURES, all_findings, run_cli
 from tests.tritonfake import fake_triton
-from triton_doctor.context import Context, Probes
+from triton_doctor.facts.context import Context, Probes
 from triton_doctor.probes.docker_probe import DockerFacts, DockerProbe
 from triton_doctor.results import Status
 from triton_doctor.runner import SERVER_SKIP, RunOptions, run_checks
-from triton_doctor.target import Target
+from triton_doctor.deploy.target import Target
 
 HEALTHY_LOCAL = FIXTURES / "repos" / "healthy-local"
 NO_DAEMON = {"DOCKER_HOST": "unix:///nonexistent/triton-doctor-test.sock"}

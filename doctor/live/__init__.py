@@ -28,9 +28,9 @@ from triton_doctor.live.logwatch import LogWatch
 from triton_doctor.logs import LogDiagnosis, scan_lines
 from triton_doctor.probes.docker_probe import PROBE_LABEL, DockerProbe
 from triton_doctor.probes.triton_http import Generation, TritonHttp, request_counters
-from triton_doctor.runcmd import build_spec
-from triton_doctor.target import Target, host_path
-from triton_doctor.tokens import env_reference, known_secrets, redact
+from triton_doctor.deploy.render import build_spec
+from triton_doctor.deploy.target import Target, host_path
+from triton_doctor.deploy.tokens import env_reference, known_secrets, redact
 
 __all__ = ["LiveOptions", "LiveOutcome", "LiveSession", "Progress"]
 
@@ -134,7 +134,7 @@ class LiveSession:
                 if value is not None:
                     env[key] = value
         else:
-            from triton_doctor.tokens import host_token
+            from triton_doctor.deploy.tokens import host_token
 
             token = host_token().value
             if token:

@@ -13,7 +13,7 @@ How the log is read (the notes of the knowledge base):
   uncatalogued catch-all) are reported only when no root cause is found, and then with the deepest cause:
   the last exception above them, its message joined over continuation lines;
 * the model status table, the option table and the NGC banner are parsed for the summary;
-* every quoted line is redacted (:func:`triton_doctor.tokens.redact`) before it is cut to length.
+* every quoted line is redacted (:func:`triton_doctor.deploy.tokens.redact`) before it is cut to length.
 
 Memory stays constant whatever the log's size: the log is read in 1 MiB blocks of bytes, a multi-pattern
 prefilter (:mod:`.prefilter`, Hyperscan) finds the lines holding a literal anchor, and only those lines are
@@ -189,11 +189,11 @@ class _Scanner:
 
     def clean(self, text: str, limit: int) -> str:
         """Redact, then cut: a secret is never half-quoted."""
-        from triton_doctor.tokens import redact
+        from triton_doctor.deploy.tokens import redact
 
         if self._secrets is None:
-            from triton_doctor.target import Target
-            from triton_doctor.tokens import known_secrets
+            from triton_doctor.deploy.target import Target
+            from triton_doctor.deploy.tokens import known_secrets
 
             self._secrets = known_secrets(Target(repo="."))
         return redact(text, set(self._secrets))[:limit]

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from triton_doctor.context import Context
-from triton_doctor.fixes.apply import FixError, apply_plan, check_paths, preflight, undo_run
-from triton_doctor.fixes.journal import Journal, JournalError, find_run, journal_root
-from triton_doctor.fixes.plan import Plan, build_plan, display_path, render_op
+from triton_doctor.facts.context import Context
+from triton_doctor.repair.apply import FixError, apply_plan, check_paths, preflight, undo_run
+from triton_doctor.repair.journal import Journal, JournalError, find_run, journal_root
+from triton_doctor.repair.plan import Plan, build_plan, display_path, render_op
 from triton_doctor.policy import Policy
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import Finding, Severity
 from triton_doctor.runner import RunOptions, run_checks
-from triton_doctor.target import Target, TargetInput, build_target, host_path
-from triton_doctor.tokens import known_secrets, redact
+from triton_doctor.deploy.target import Target, TargetInput, build_target, host_path
+from triton_doctor.deploy.tokens import known_secrets, redact
 
 __all__ = ["FixRequest", "run_fix_command"]
 
@@ -139,7 +139,7 @@ def run_fix_command(
             return 1
     preflight(plan.ops)
     journal = Journal.create(repo)
-    from triton_doctor.fixes.remote import download_snapshot, remove_stopped_container
+    from triton_doctor.repair.remote import download_snapshot, remove_stopped_container
 
     fixed: list[Finding] = []
     round_no = 1
@@ -228,7 +228,7 @@ def _corrected_command(out: _Redacting | TextIO, target: Target, findings: list[
     about_command = [f for f in findings if f.id.split("[", 1)[0].startswith(("docker-run-options", "mount-"))]
     if not about_command:
         return
-    from triton_doctor.runcmd import render, spec_for_target
+    from triton_doctor.deploy.render import render, spec_for_target
 
     dialect = target.docker.dialect
     ids = ", ".join(sorted({f.id for f in about_command}))
@@ -250,7 +250,7 @@ def _with_command_file_fix(req: FixRequest, target: Target, findings: list[Findi
     from dataclasses import replace
 
     from triton_doctor.fixdata import Applicability, Fix, text_edit
-    from triton_doctor.runcmd import render, spec_for_target
+    from triton_doctor.deploy.render import render, spec_for_target
 
     file = Path(path).absolute()
     from triton_doctor.probes.fs import FileReadError, read_file_bytes

@@ -26,10 +26,10 @@ from triton_doctor.probes.hub_probe import HubCall, HubProbe
 from triton_doctor.probes.nvml_probe import GpuFacts, read_nvml
 from triton_doctor.probes.pbtxt import ParsedConfig, field_positions, parse_config
 from triton_doctor.results import Location
-from triton_doctor.target import MountSpec, Target, host_path
+from triton_doctor.deploy.target import MountSpec, Target, host_path
 
 if TYPE_CHECKING:
-    from triton_doctor.modelfacts import CheckpointRead
+    from triton_doctor.facts.checkpoint import CheckpointRead
 
 __all__ = ["Context", "JsonDoc", "LocalModel", "ModelFacts", "Probes", "RepoFacts", "parallel_sizes"]
 
@@ -440,7 +440,7 @@ class Context:
 
     def checkpoint(self, source: str) -> CheckpointRead:
         """The checkpoint's config.json as vLLM reads it, for model.json's ``model`` (a path or a Hub id)."""
-        from triton_doctor.modelfacts import read_checkpoint
+        from triton_doctor.facts.checkpoint import read_checkpoint
 
         return self.fact(("checkpoint", source), lambda: read_checkpoint(self, source))
 
@@ -476,7 +476,7 @@ class Context:
 
     def hub_models(self) -> dict[str, str]:
         """Selected Triton models whose model.json names a Hugging Face id: ``{triton model: repo id}``."""
-        from triton_doctor.hfid import is_hub_id
+        from triton_doctor.core.hfid import is_hub_id
 
         found: dict[str, str] = {}
         present, _ = self.selected_models()

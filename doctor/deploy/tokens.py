@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triton_doctor.probes.fs import FileReadError, read_file_text
-from triton_doctor.target import Target, host_path
+from triton_doctor.deploy.target import Target, host_path
 
 __all__ = [
     "ContainerToken",

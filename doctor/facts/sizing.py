@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from triton_doctor.context import Context, parallel_sizes
-from triton_doctor.hfid import is_hub_id
+from triton_doctor.facts.context import Context, parallel_sizes
+from triton_doctor.core.hfid import is_hub_id
 
 __all__ = ["ModelShape", "model_shape"]
 
@@ -58,7 +58,7 @@ def model_shape(ctx: Context, name: str) -> ModelShape | None:
     else:
         dtype = str(dtype_arg)
     if weights is None and is_hub_id(source) and not ctx.target.offline:
-        from triton_doctor.tokens import container_token
+        from triton_doctor.deploy.tokens import container_token
 
         info = ctx.hub_model(source, container_token(ctx.target).value)
         params = info.data.get("parameters") if info.ok else None

@@ -1,6 +1,6 @@
 """The container a deployment needs, built once and written out for each shell (and for the live stage).
 
-:func:`build_spec` turns a :class:`~triton_doctor.target.Target` into a :class:`ContainerSpec`: the user's
+:func:`build_spec` turns a :class:`~triton_doctor.deploy.target.Target` into a :class:`ContainerSpec`: the user's
 image, mounts, env, ports and tritonserver arguments, plus what a working Triton + vLLM deployment also needs
 (explicit model control with ``--load-model``, ``--shm-size``, ulimits, ``--gpus all``; ``--ipc=host`` and
 the spawn method for tensor parallel). :func:`render` writes it for bash, PowerShell, cmd or a compose
@@ -19,7 +19,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
-from triton_doctor.target import Target
+from triton_doctor.deploy.target import Target
 
 __all__ = ["ContainerSpec", "build_spec", "client_calls", "render"]
 
@@ -273,7 +273,7 @@ print()'''
 
 def spec_for_target(target: Target) -> ContainerSpec:
     """The spec for a target: its models (from --model/--load-model, else the repository's), their parallelism."""
-    from triton_doctor.context import Context
+    from triton_doctor.facts.context import Context
 
     ctx = Context(target)
     try:

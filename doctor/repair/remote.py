@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from triton_doctor.fixes.plan import Op
+from triton_doctor.repair.plan import Op
 
 __all__ = ["download_into", "download_snapshot", "remove_stopped_container"]
 
@@ -20,7 +20,7 @@ def download_into(repo_id: str, path: Path, revision: str | None = None) -> None
     or huggingface_hub's own login; the doctor never writes it anywhere."""
     from huggingface_hub import snapshot_download
 
-    from triton_doctor.tokens import host_token
+    from triton_doctor.deploy.tokens import host_token
 
     path.mkdir(parents=True, exist_ok=True)
     token = host_token().value

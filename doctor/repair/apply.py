@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from triton_doctor.fixes.journal import Journal, atomic_write, sha256_bytes, tree_hash
-from triton_doctor.fixes.plan import Op, display_path
+from triton_doctor.repair.journal import Journal, atomic_write, sha256_bytes, tree_hash
+from triton_doctor.repair.plan import Op, display_path
 
 __all__ = ["FixError", "UndoResult", "apply_plan", "check_paths", "preflight", "undo_run"]
 

@@ -20,12 +20,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from triton_doctor.context import JsonDoc
+from triton_doctor.facts.context import JsonDoc
 from triton_doctor.knowledge.models import MaxLenRules, ReleaseModels
 from triton_doctor.results import Location
 
 if TYPE_CHECKING:
-    from triton_doctor.context import Context
+    from triton_doctor.facts.context import Context
 
 __all__ = ["Checkpoint", "CheckpointRead", "MaxLen", "checkpoint_from", "derive_max_len", "read_checkpoint"]
 
@@ -236,8 +236,8 @@ def _tokenizer_length(doc: JsonDoc | None) -> float | None:
 
 def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
     """Read config.json of a local directory (through the mounts) or of a Hub id (``hf_hub_download``)."""
-    from triton_doctor.context import read_json
-    from triton_doctor.hfid import is_hub_id
+    from triton_doctor.facts.context import read_json
+    from triton_doctor.core.hfid import is_hub_id
 
     if source.startswith("/"):
         local = ctx.local_model(source)
@@ -259,7 +259,7 @@ def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
     if ctx.static_only:
         return CheckpointRead(None, "--profile quick reads no Hub files (the standard profile fetches config.json)")
     from triton_doctor.probes.hub_files import download_file
-    from triton_doctor.tokens import container_token
+    from triton_doctor.deploy.tokens import container_token
 
     token = container_token(ctx.target).value
     got = download_file(source, "config.json", token, offline=ctx.target.offline)
@@ -290,7 +290,7 @@ def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
 def _hub_tokenizer_files(ctx: Context, source: str, token: str | None) -> tuple[str, ...] | None:
     """The tokenizer files of a Hub repository, from the model info's file list (the same call, memoised, as
     hf-model-access makes); None when not known: --offline, no answer, or a listing without config.json."""
-    from triton_doctor.context import _TOKENIZER_FILES
+    from triton_doctor.facts.context import _TOKENIZER_FILES
 
     if ctx.target.offline:
         return None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triton_doctor.probes import host_probe
-from triton_doctor.target import MountSpec, host_path
+from triton_doctor.deploy.target import MountSpec, host_path
 
 __all__ = ["ResolvedSource", "resolve_source"]
 

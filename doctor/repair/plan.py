@@ -29,7 +29,7 @@ from triton_doctor.fixdata import (
     ReplaceLines,
     SetJsonKey,
 )
-from triton_doctor.jsonedit import JsonEditError, delete_key, rename_key, set_key
+from triton_doctor.repair.jsonedit import JsonEditError, delete_key, rename_key, set_key
 from triton_doctor.results import Finding
 
 __all__ = ["Op", "Plan", "PlanError", "build_plan", "display_path"]

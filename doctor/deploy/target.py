@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from triton_doctor.dockercmd import DockerCommandError, DockerRun, Mount, parse_docker_run
+from triton_doctor.deploy.docker_run import DockerCommandError, DockerRun, Mount, parse_docker_run
 from triton_doctor.probes.fs import FileReadError, read_file_bytes, read_file_text
 
 __all__ = ["MountSpec", "Target", "TargetError", "build_target", "host_path", "load_config"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from triton_doctor.context import ModelFacts
+from triton_doctor.facts.context import ModelFacts
 from triton_doctor.fixdata import Applicability, Edit, Fix, text_edit
 from triton_doctor.probes.pbtxt import field_positions
 
@@ -18,7 +18,7 @@ def position(text: str, *path: str | int) -> tuple[int, int] | None:
 
 def delete_every(text: str, name: str) -> str:
     """``text`` without any top-level field ``name`` (repeated fields included)."""
-    from triton_doctor.pbtxtedit import delete_field
+    from triton_doctor.repair.pbtxtedit import delete_field
 
     for _ in range(100):
         pos = position(text, name)

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from triton_doctor import __version__
-from triton_doctor.target import Target, TargetError, TargetInput, build_target
-from triton_doctor.tokens import known_secrets, redact
+from triton_doctor.deploy.target import Target, TargetError, TargetInput, build_target
+from triton_doctor.deploy.tokens import known_secrets, redact
 
 __all__ = ["BundleRequest", "make_bundle", "scrub"]
 
@@ -179,7 +179,7 @@ def _command_text(inp: TargetInput, config: dict[str, Any]) -> str | None:
 
 def _configs(target: Target) -> list[tuple[str, bytes]]:
     from triton_doctor.probes.fs import FileReadError, read_file_bytes
-    from triton_doctor.target import host_path
+    from triton_doctor.deploy.target import host_path
 
     repo = host_path(target.repo)
     found: list[tuple[str, bytes]] = []

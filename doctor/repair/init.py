@@ -54,7 +54,7 @@ def model_json_text(model: str, gpu_memory_utilization: float = 0.9) -> str:
 
 def run_init(req: InitRequest, *, download: bool = True) -> str:
     """Write the layout; return what to tell the user (the next commands). Raises :class:`InitError`."""
-    from triton_doctor.hfid import is_hub_id
+    from triton_doctor.core.hfid import is_hub_id
 
     if not is_hub_id(req.model_id):
         raise InitError(
@@ -88,7 +88,7 @@ def run_init(req: InitRequest, *, download: bool = True) -> str:
     mount = ""
     if req.local:
         if download:
-            from triton_doctor.fixes.remote import download_into
+            from triton_doctor.repair.remote import download_into
 
             download_into(req.model_id, local_dir)
             lines.append(f"downloaded {req.model_id} into {local_dir}")
