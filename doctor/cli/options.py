@@ -51,7 +51,7 @@ def write_failed(exc: OSError) -> None:
 
 
 def fail_usage(message: str) -> None:
-    from triton_doctor.deploy.tokens import redact
+    from triton_doctor.core.secrets import redact
     from triton_doctor.report.redact import printable
 
     click.echo(f"triton-doctor: error: {printable(redact(message, set()))}", err=True)

@@ -142,7 +142,7 @@ def up(fmt: str | None, outputs: tuple[str, ...], fail_on: str | None, verbose: 
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings and sub-ids.")
 def logs(source: str, skip: tuple[str, ...], fmt: str, outputs: tuple[str, ...], fail_on: str, verbose: bool) -> None:
     """Diagnose a Triton log: SOURCE is a container name or id, a file, or - for stdin."""
-    from triton_doctor.app import LogsRequest, run_logs_command
+    from triton_doctor.app.logs import LogsRequest, run_logs_command
     from triton_doctor.deploy.target import TargetError
     from triton_doctor.policy import PolicyError
     from triton_doctor.report.emit import OutputError
@@ -185,10 +185,10 @@ def bundle(
     Every secret is redacted and home paths are shortened to ~; nothing is uploaded. Exits 0 once the archive
     is written (the check's verdict is inside it), 2 for bad input.
     """
+    from triton_doctor.app.bundle import BundleRequest, make_bundle
     from triton_doctor.deploy.target import TargetError
     from triton_doctor.policy import PolicyError
     from triton_doctor.probes.fs import FileReadError
-    from triton_doctor.report.bundle import BundleRequest, make_bundle
     from triton_doctor.report.emit import OutputError
     from triton_doctor.report.fingerprint import BaselineError
 

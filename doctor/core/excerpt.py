@@ -14,7 +14,7 @@ MAX_QUOTE = 200
 
 def excerpt(line: str, column: int | None = None, secrets: set[str] | None = None, width: int = MAX_QUOTE) -> str:
     """``line`` redacted, then cut to about ``width`` characters around ``column`` (1-based), marked with "…"."""
-    from triton_doctor.deploy.tokens import redact
+    from triton_doctor.core.secrets import redact
 
     text = redact(line.rstrip(), secrets or set())
     if len(text) <= width:

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from triton_doctor.probes import host_probe
 from triton_doctor.deploy.target import MountSpec, host_path
+from triton_doctor.probes import host_probe
 
 __all__ = ["ResolvedSource", "resolve_source"]
 

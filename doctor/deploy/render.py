@@ -271,20 +271,6 @@ print()'''
     return f"# curl (bash)\n{curl}\n\n# Python\n{python}"
 
 
-def spec_for_target(target: Target) -> ContainerSpec:
-    """The spec for a target: its models (from --model/--load-model, else the repository's), their parallelism."""
-    from triton_doctor.facts.context import Context
-
-    ctx = Context(target)
-    try:
-        present = list(ctx.selected_models()[0]) if ctx.repo().is_dir else []
-        models = list(target.models or present)
-        parallel = max(ctx.tensor_parallel().values(), default=1) if present else 1
-    finally:
-        ctx.close()
-    return build_spec(target, models, parallel=parallel)
-
-
 def command_text(spec: ContainerSpec, shells: list[Shell], *, client: bool = True) -> str:
     """Every requested rendering with a heading, then the client calls."""
     titles = {"bash": "bash", "powershell": "PowerShell", "cmd": "cmd.exe", "compose": "compose.yaml"}

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from triton_doctor.facts.context import JsonDoc
+from triton_doctor.facts.repository import JsonDoc
 from triton_doctor.knowledge.models import MaxLenRules, ReleaseModels
 from triton_doctor.results import Location
 
@@ -236,8 +236,8 @@ def _tokenizer_length(doc: JsonDoc | None) -> float | None:
 
 def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
     """Read config.json of a local directory (through the mounts) or of a Hub id (``hf_hub_download``)."""
-    from triton_doctor.facts.context import read_json
     from triton_doctor.core.hfid import is_hub_id
+    from triton_doctor.facts.repository import read_json
 
     if source.startswith("/"):
         local = ctx.local_model(source)
@@ -258,8 +258,8 @@ def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
         return CheckpointRead(None, "neither a container path nor a Hub id")
     if ctx.static_only:
         return CheckpointRead(None, "--profile quick reads no Hub files (the standard profile fetches config.json)")
-    from triton_doctor.probes.hub_files import download_file
     from triton_doctor.deploy.tokens import container_token
+    from triton_doctor.probes.hub_files import download_file
 
     token = container_token(ctx.target).value
     got = download_file(source, "config.json", token, offline=ctx.target.offline)
@@ -290,7 +290,7 @@ def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
 def _hub_tokenizer_files(ctx: Context, source: str, token: str | None) -> tuple[str, ...] | None:
     """The tokenizer files of a Hub repository, from the model info's file list (the same call, memoised, as
     hf-model-access makes); None when not known: --offline, no answer, or a listing without config.json."""
-    from triton_doctor.facts.context import _TOKENIZER_FILES
+    from triton_doctor.facts.repository import TOKENIZER_FILES
 
     if ctx.target.offline:
         return None
@@ -298,4 +298,4 @@ def _hub_tokenizer_files(ctx: Context, source: str, token: str | None) -> tuple[
     files = info.data.get("files") if info.ok else None
     if not isinstance(files, list) or "config.json" not in files:
         return None
-    return tuple(f for f in files if isinstance(f, str) and f in _TOKENIZER_FILES)
+    return tuple(f for f in files if isinstance(f, str) and f in TOKENIZER_FILES)

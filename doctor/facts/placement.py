@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+from triton_doctor.core.units import parse_version
+from triton_doctor.deploy.target import Target
 from triton_doctor.knowledge import IMAGES, ImageInfo
 from triton_doctor.probes.nvml_probe import GpuFacts, GpuInfo
-from triton_doctor.deploy.target import Target
-from triton_doctor.core.units import parse_version
 
 __all__ = ["driver_verdict", "minor_compat_floor", "newest_tags", "visible_gpus"]
 

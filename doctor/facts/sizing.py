@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from triton_doctor.facts.context import Context, parallel_sizes
 from triton_doctor.core.hfid import is_hub_id
+from triton_doctor.deploy.render import ContainerSpec, build_spec
+from triton_doctor.deploy.target import Target
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import parallel_sizes
 
 __all__ = ["ModelShape", "model_shape"]
 
@@ -103,3 +106,15 @@ def model_shape(ctx: Context, name: str) -> ModelShape | None:
         utilization=util,
         enforce_eager=args.get("enforce_eager") is True,
     )
+
+
+def spec_for_target(target: Target) -> ContainerSpec:
+    """The spec for a target: its models (from --model/--load-model, else the repository's), their parallelism."""
+    ctx = Context(target)
+    try:
+        present = list(ctx.selected_models()[0]) if ctx.repo().is_dir else []
+        models = list(target.models or present)
+        parallel = max(ctx.tensor_parallel().values(), default=1) if present else 1
+    finally:
+        ctx.close()
+    return build_spec(target, models, parallel=parallel)

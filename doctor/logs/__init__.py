@@ -189,7 +189,7 @@ class _Scanner:
 
     def clean(self, text: str, limit: int) -> str:
         """Redact, then cut: a secret is never half-quoted."""
-        from triton_doctor.deploy.tokens import redact
+        from triton_doctor.core.secrets import redact
 
         if self._secrets is None:
             from triton_doctor.deploy.target import Target

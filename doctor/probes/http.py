@@ -62,7 +62,7 @@ class ServerUrlError(ValueError):
 
 def display_url(url: str) -> str:
     """``url`` without its credentials: ``http://user:pw@host/p?token=x`` -> ``http://***@host/p?token=***``."""
-    from triton_doctor.deploy.tokens import redact
+    from triton_doctor.core.secrets import redact
 
     return redact(url, set())
 

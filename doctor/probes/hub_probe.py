@@ -219,7 +219,7 @@ def _failure(exc: BaseException) -> HubCall:
     if message is None and kind in {"network", "timeout", "other"}:
         message = str(exc).splitlines()[0] if str(exc) else name
     if message is not None:
-        from triton_doctor.deploy.tokens import redact
+        from triton_doctor.core.secrets import redact
 
         # Redact (URL credentials, token parameters) before shortening, so no secret is cut in two.
         message = redact(str(message), set())[:300]

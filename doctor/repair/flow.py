@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from triton_doctor.core.secrets import redact
+from triton_doctor.deploy.target import Target, TargetInput, build_target, host_path
+from triton_doctor.deploy.tokens import known_secrets
 from triton_doctor.facts.context import Context
+from triton_doctor.policy import Policy
+from triton_doctor.registry import Registry, load_registry
 from triton_doctor.repair.apply import FixError, apply_plan, check_paths, preflight, undo_run
 from triton_doctor.repair.journal import Journal, JournalError, find_run, journal_root
 from triton_doctor.repair.plan import Plan, build_plan, display_path, render_op
-from triton_doctor.policy import Policy
-from triton_doctor.registry import Registry, load_registry
 from triton_doctor.results import Finding, Severity
 from triton_doctor.runner import RunOptions, run_checks
-from triton_doctor.deploy.target import Target, TargetInput, build_target, host_path
-from triton_doctor.deploy.tokens import known_secrets, redact
 
 __all__ = ["FixRequest", "run_fix_command"]
 
@@ -228,7 +229,8 @@ def _corrected_command(out: _Redacting | TextIO, target: Target, findings: list[
     about_command = [f for f in findings if f.id.split("[", 1)[0].startswith(("docker-run-options", "mount-"))]
     if not about_command:
         return
-    from triton_doctor.deploy.render import render, spec_for_target
+    from triton_doctor.deploy.render import render
+    from triton_doctor.facts.sizing import spec_for_target
 
     dialect = target.docker.dialect
     ids = ", ".join(sorted({f.id for f in about_command}))
@@ -249,8 +251,9 @@ def _with_command_file_fix(req: FixRequest, target: Target, findings: list[Findi
         return findings
     from dataclasses import replace
 
+    from triton_doctor.deploy.render import render
+    from triton_doctor.facts.sizing import spec_for_target
     from triton_doctor.fixdata import Applicability, Fix, text_edit
-    from triton_doctor.deploy.render import render, spec_for_target
 
     file = Path(path).absolute()
     from triton_doctor.probes.fs import FileReadError, read_file_bytes

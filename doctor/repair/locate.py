@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from triton_doctor.facts.context import ModelFacts
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability, Edit, Fix, text_edit
 from triton_doctor.probes.pbtxt import field_positions
 

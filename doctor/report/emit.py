@@ -91,7 +91,7 @@ def render(spec_fmt: str, report: Report, code: int, *, rules: Mapping[str, Any]
     if spec_fmt == "text":
         from io import StringIO
 
-        from triton_doctor.app import make_console
+        from triton_doctor.report.console import make_console
         from triton_doctor.report.text import render_result, render_summary
 
         buffer = StringIO()

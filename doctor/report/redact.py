@@ -1,4 +1,8 @@
-"""Text that is safe to show: no terminal control sequences, no characters XML forbids.
+"""The one redaction stage every report passes through before any renderer.
+
+First secrets out: :func:`redact_result` and :func:`redact_data` replace every known secret value and anything
+credential-shaped (core/secrets.py) in every text field. Then text that is safe to show: no terminal control
+sequences, no characters XML forbids.
 
 Model names, config contents, logs and server answers are someone else's bytes. On a terminal an ESC
 starts a control sequence (colours, cursor moves, window titles), BEL rings, CR overwrites the line, and
@@ -10,10 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
-from triton_doctor.results import CheckResult
+from triton_doctor.core.secrets import redact
+from triton_doctor.results import CheckResult, Finding
 
-__all__ = ["one_line", "printable", "printable_result", "xml_safe"]
+__all__ = ["one_line", "printable", "printable_result", "redact_data", "redact_result", "xml_safe"]
 
 #: C0 controls but tab and newline, DEL, C1 controls, bidirectional overrides and isolates.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -64,6 +70,49 @@ def printable_result(result: CheckResult) -> CheckResult:
         summary=printable(result.summary),
         findings=findings,
         skip_reason=clean(result.skip_reason),
+        error=clean(result.error),
+        traceback=clean(result.traceback),
+    )
+
+
+def redact_data(data: Any, secrets: set[str]) -> Any:
+    if isinstance(data, str):
+        return redact(data, secrets)
+    if isinstance(data, dict):
+        return {k: redact_data(v, secrets) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact_data(v, secrets) for v in data]
+    return data
+
+
+def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
+    """The result with every secret value (and anything token-shaped) replaced, in every text field."""
+
+    def clean(text: str | None) -> str | None:
+        return None if text is None else redact(text, secrets)
+
+    from triton_doctor.fixdata import map_text
+
+    def clean_finding(f: Finding) -> Finding:
+        return replace(
+            f,
+            message=redact(f.message, secrets),
+            evidence=redact(f.evidence, secrets),
+            remedy=redact(f.remedy, secrets),
+            fix=None if f.fix is None else map_text(f.fix, lambda text: redact(text, secrets)),
+        )
+
+    findings = tuple(clean_finding(f) for f in result.findings)
+    suppressed = tuple(
+        replace(s, finding=clean_finding(s.finding), reason=redact(s.reason, secrets)) for s in result.suppressed
+    )
+    return replace(
+        result,
+        summary=redact(result.summary, secrets),
+        findings=findings,
+        suppressed=suppressed,
+        skip_reason=clean(result.skip_reason),
+        brief=clean(result.brief),
         error=clean(result.error),
         traceback=clean(result.traceback),
     )

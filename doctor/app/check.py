@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from triton_doctor import __version__
+from triton_doctor.core.secrets import redact
+from triton_doctor.deploy.target import Target, TargetInput, build_target
+from triton_doctor.deploy.tokens import known_secrets
 from triton_doctor.facts.context import Context
-from triton_doctor.report.writer import write_output
-from triton_doctor.report.emit import emit, parse_outputs
 from triton_doctor.policy import Policy, PolicyError, exit_code
 from triton_doctor.registry import Registry, load_registry
-from triton_doctor.results import CheckResult, ExitCode, Finding, Report
+from triton_doctor.report.console import make_console
+from triton_doctor.report.emit import emit, parse_outputs
+from triton_doctor.report.redact import redact_data, redact_result
+from triton_doctor.report.writer import write_output
+from triton_doctor.results import CheckResult, ExitCode, Report
 from triton_doctor.rootcause import RootCauses
 from triton_doctor.runner import RunOptions, run_checks
-from triton_doctor.deploy.target import Target, TargetError, TargetInput, build_target
-from triton_doctor.deploy.tokens import known_secrets, redact
 
-__all__ = ["CheckRequest", "make_console", "run_check_command", "sample_paths", "write_output"]
+__all__ = ["CheckRequest", "gate_policy", "run_check_command", "sample_paths", "sarif_rules"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -62,22 +64,6 @@ def sample_paths(*, guide: bool = False) -> tuple[Path, Path]:
     return repo, root / "local_models"
 
 
-def make_console(stream: TextIO) -> Any:
-    """A rich console on ``stream``: colour only on a terminal and without ``NO_COLOR``."""
-    from rich.console import Console
-
-    plain = not stream.isatty() or "NO_COLOR" in os.environ
-    return Console(
-        file=stream,
-        no_color=plain,
-        color_system=None if plain else "auto",
-        highlight=False,
-        soft_wrap=True,
-        emoji=False,
-        width=None if stream.isatty() else 120,
-    )
-
-
 def run_check_command(req: CheckRequest, registry: Registry | None = None) -> int:
     """Run ``check``; print text to stderr and the machine report to stdout or ``--output``; return the exit code.
 
@@ -112,6 +98,10 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     ctx = Context(target, config, live=live)
     ctx.static_only = policy.profile == "quick" and not live
     ctx.live_options = req.live_options
+    if live:
+        from triton_doctor.live import start_session
+
+        ctx.live_starter = start_session
     secrets = known_secrets(target)
     start = time.monotonic()
     try:
@@ -123,7 +113,7 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     code = exit_code(results, fail_on)
     report = Report(
         tool_version=__version__,
-        target=_redact_data(target.to_json(), secrets),
+        target=redact_data(target.to_json(), secrets),
         results=tuple(results),
         load_errors=tuple(registry.errors),
         duration_ms=int((time.monotonic() - start) * 1000),
@@ -131,7 +121,7 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     from triton_doctor.report.text import render_summary
 
     render_summary(console, report, int(code))
-    rules = _sarif_rules(registry.checks) if any(spec.fmt == "sarif" for spec in specs) else None
+    rules = sarif_rules(registry.checks) if any(spec.fmt == "sarif" for spec in specs) else None
     emit(specs, report, int(code), write=write_output, rules=rules)
     if req.write_baseline:
         from triton_doctor.report.fingerprint import render_baseline
@@ -149,8 +139,8 @@ def gate_policy(req: CheckRequest, config: dict[str, Any], target: Target) -> Po
     ``--only`` replaces the config's ``select``/``only``; ``--skip`` adds to its ``ignore``/``skip`` (a skip
     always wins).
     """
-    from triton_doctor.report.fingerprint import load_baseline
     from triton_doctor.policy import Ignore
+    from triton_doctor.report.fingerprint import load_baseline
 
     label = next((s for s in target.sources if s.endswith(".toml")), "the config file")
     origins: dict[str, str] = {}
@@ -190,53 +180,10 @@ def gate_policy(req: CheckRequest, config: dict[str, Any], target: Target) -> Po
     )
 
 
-def _sarif_rules(checks: dict[str, Any]) -> dict[str, Any]:
+def sarif_rules(checks: dict[str, Any]) -> dict[str, Any]:
     from triton_doctor.report.sarif import rules_from_checks
 
     return rules_from_checks(checks)
-
-
-def _redact_data(data: Any, secrets: set[str]) -> Any:
-    if isinstance(data, str):
-        return redact(data, secrets)
-    if isinstance(data, dict):
-        return {k: _redact_data(v, secrets) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_redact_data(v, secrets) for v in data]
-    return data
-
-
-def redact_result(result: CheckResult, secrets: set[str]) -> CheckResult:
-    """The result with every secret value (and anything token-shaped) replaced, in every text field."""
-
-    def clean(text: str | None) -> str | None:
-        return None if text is None else redact(text, secrets)
-
-    from triton_doctor.fixdata import map_text
-
-    def clean_finding(f: Finding) -> Finding:
-        return replace(
-            f,
-            message=redact(f.message, secrets),
-            evidence=redact(f.evidence, secrets),
-            remedy=redact(f.remedy, secrets),
-            fix=None if f.fix is None else map_text(f.fix, lambda text: redact(text, secrets)),
-        )
-
-    findings = tuple(clean_finding(f) for f in result.findings)
-    suppressed = tuple(
-        replace(s, finding=clean_finding(s.finding), reason=redact(s.reason, secrets)) for s in result.suppressed
-    )
-    return replace(
-        result,
-        summary=redact(result.summary, secrets),
-        findings=findings,
-        suppressed=suppressed,
-        skip_reason=clean(result.skip_reason),
-        brief=clean(result.brief),
-        error=clean(result.error),
-        traceback=clean(result.traceback),
-    )
 
 
 def _run_with_progress(
@@ -302,108 +249,3 @@ def _run_with_progress(
 def _emit(report: Report, code: int, fmt: str, output: str | None) -> None:
     """One report in ``fmt`` to ``output`` or stdout (text: only to a file)."""
     emit(parse_outputs(fmt, (output,) if output else ()), report, code, write=write_output)
-
-
-@dataclass(slots=True, kw_only=True)
-class LogsRequest:
-    """Everything ``triton-doctor logs`` was asked."""
-
-    source: str
-    fmt: str = "text"
-    output: str | None = None
-    fail_on: str = "fail"
-    verbose: bool = False
-    skip: tuple[str, ...] = ()
-    #: Every ``--output`` (``FORMAT:PATH`` or a plain path for the ``--format`` report).
-    outputs: tuple[str, ...] = ()
-
-
-def run_logs_command(req: LogsRequest) -> int:
-    """Diagnose a log from a file, stdin (``-``) or a container; report like ``check``; return the exit code.
-
-    Raises :class:`~triton_doctor.deploy.target.TargetError` when the source is neither (exit code 2).
-    """
-    from triton_doctor.checks.container_logs import ContainerLogs
-    from triton_doctor.logs import LogDiagnosis, scan, scan_lines
-    from triton_doctor.logs.findings import CHECK_ID, diagnosis_outcome
-    from triton_doctor.results import Category
-
-    logs_checks: dict[str, Any] = {CHECK_ID: ContainerLogs}
-    policy = Policy.build(skip=req.skip, origins=dict.fromkeys(req.skip, "--skip"))
-    policy.validate(logs_checks)
-    specs = parse_outputs(req.fmt, (*((req.output,) if req.output else ()), *req.outputs))
-    console = make_console(sys.stderr)
-    start = time.monotonic()
-    status = console.status(f"reading {req.source}", spinner="dots") if console.is_terminal else None
-    if status is not None:
-        status.start()
-    try:
-        diag: LogDiagnosis
-        if req.source == "-" or os.path.lexists(req.source):
-            from triton_doctor.probes.fs import FileReadError, open_log_stream
-
-            label = "stdin" if req.source == "-" else req.source
-            try:
-                with open_log_stream(None if req.source == "-" else Path(req.source)) as log:
-                    diag = scan(log.stream)
-            except FileReadError as exc:
-                hint = "; pipe it to 'triton-doctor logs -' instead" if "not a regular file" in exc.reason else ""
-                raise TargetError(f"{label}: {exc.reason}{hint}") from exc
-            except OSError as exc:
-                raise TargetError(f"{label}: cannot read: {exc.strerror or exc}") from exc
-            if log.cut:
-                console.print(f"note: {label} was read up to {log.decompressed} decompressed bytes only")
-        else:
-            from triton_doctor.probes.docker_probe import DockerProbe
-
-            probe = DockerProbe()
-            try:
-                facts = probe.facts()
-                if not facts.reachable:
-                    raise TargetError(
-                        f"{req.source!r} is not a file, and the Docker daemon is not reachable to look "
-                        f"for a container of that name ({facts.error})"
-                    )
-                match = next(
-                    (
-                        c
-                        for c in facts.containers
-                        if req.source in {c.name, c.id} or (len(req.source) >= 4 and c.id.startswith(req.source))
-                    ),
-                    None,
-                )
-                if match is None:
-                    raise TargetError(f"{req.source!r} is neither a file nor a container (docker ps -a lists them)")
-                label = f"container {match.name}"
-                diag = scan_lines(probe.log_lines(match.id))
-            finally:
-                probe.close()
-    finally:
-        if status is not None:
-            status.stop()
-    outcome = diagnosis_outcome(diag, label)
-    result = CheckResult(
-        check=CHECK_ID,
-        title="Log diagnosis",
-        category=Category.LOGS,
-        status=outcome.status,
-        summary=outcome.summary,
-        findings=outcome.findings,
-        duration_ms=int((time.monotonic() - start) * 1000),
-    )
-    secrets = known_secrets(Target(repo="."))
-    result = redact_result(policy.filter_findings(redact_result(result, secrets)), secrets)
-    code = exit_code([result], req.fail_on)
-    report = Report(
-        tool_version=__version__,
-        target={"logs": redact(label, secrets)},
-        results=(result,),
-        duration_ms=result.duration_ms,
-    )
-    from triton_doctor.report.text import render_result, render_summary
-
-    render_result(console, result, verbose=req.verbose)
-    render_summary(console, report, int(code))
-    rules = _sarif_rules(logs_checks) if any(spec.fmt == "sarif" for spec in specs) else None
-    emit(specs, report, int(code), write=write_output, rules=rules)
-    return int(code)

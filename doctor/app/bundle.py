@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from triton_doctor import __version__
+from triton_doctor.core.secrets import redact
 from triton_doctor.deploy.target import Target, TargetError, TargetInput, build_target
-from triton_doctor.deploy.tokens import known_secrets, redact
+from triton_doctor.deploy.tokens import known_secrets
 
 __all__ = ["BundleRequest", "make_bundle", "scrub"]
 
@@ -178,8 +179,8 @@ def _command_text(inp: TargetInput, config: dict[str, Any]) -> str | None:
 
 
 def _configs(target: Target) -> list[tuple[str, bytes]]:
-    from triton_doctor.probes.fs import FileReadError, read_file_bytes
     from triton_doctor.deploy.target import host_path
+    from triton_doctor.probes.fs import FileReadError, read_file_bytes
 
     repo = host_path(target.repo)
     found: list[tuple[str, bytes]] = []
@@ -220,10 +221,10 @@ def _log_tail(req: BundleRequest, target: Target, probe: Any, docker: Any, secre
 
 def make_bundle(req: BundleRequest) -> tuple[str, int]:
     """Run the check, collect everything, write the archive; return its path and the check's exit code."""
-    from triton_doctor.app import CheckRequest, run_check_command
+    from triton_doctor.app.check import CheckRequest, run_check_command
 
     if req.sample:
-        from triton_doctor.app import sample_paths
+        from triton_doctor.app.check import sample_paths
 
         repo, local = sample_paths()
         req.target.repo = req.target.repo or str(repo)
