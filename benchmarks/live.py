@@ -144,7 +144,7 @@ def _line_time(logs: bytes, needle: str) -> float | None:
 
 def log_delay(image: str, repo: Path, local: Path, broken: bool) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
-    from triton_doctor.deploy.target import TargetInput, build_target
+    from triton_doctor.deploy.inputs import TargetInput, build_target
     from triton_doctor.live import LiveOptions, LiveSession
 
     port = 18910 if broken else 18900

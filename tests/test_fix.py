@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, ROOT, run_cli
-from triton_doctor.deploy.target import TargetInput, build_target
+from triton_doctor.deploy.inputs import TargetInput, build_target
 from triton_doctor.facts.context import Context
 from triton_doctor.policy import Policy
 from triton_doctor.registry import load_registry

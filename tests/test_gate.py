@@ -22,7 +22,7 @@ import yaml
 from tests.conftest import FIXTURES, ROOT, run_cli, validate_report
 from triton_doctor.app import CheckRequest, run_check_command
 from triton_doctor.check import Check
-from triton_doctor.deploy.target import TargetInput
+from triton_doctor.deploy.inputs import TargetInput
 from triton_doctor.facts.context import Context
 from triton_doctor.registry import Registry
 from triton_doctor.report.github import escape_data, escape_property, render_github

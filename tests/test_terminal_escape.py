@@ -70,7 +70,7 @@ def test_progress_lines_are_redacted_before_shortening_and_escaped(
 ) -> None:
     from triton_doctor.app import CheckRequest, run_check_command
     from triton_doctor.check import Check
-    from triton_doctor.deploy.target import TargetInput
+    from triton_doctor.deploy.inputs import TargetInput
     from triton_doctor.facts.context import Context
     from triton_doctor.registry import Registry
     from triton_doctor.results import Category, Outcome

@@ -31,7 +31,8 @@ from typing import Any, TypeVar
 
 from triton_doctor import __version__
 from triton_doctor.core.secrets import redact
-from triton_doctor.deploy.target import Target, TargetError, TargetInput, build_target
+from triton_doctor.deploy.inputs import TargetInput, build_target
+from triton_doctor.deploy.target import Target, TargetError
 from triton_doctor.deploy.tokens import known_secrets
 
 __all__ = ["BundleRequest", "make_bundle", "scrub"]
@@ -198,7 +199,7 @@ def _log_tail(req: BundleRequest, target: Target, probe: Any, docker: Any, secre
     """(label, last N lines) of ``--log``, ``--container`` or the command's ``--name`` container."""
     tail: deque[str] = deque(maxlen=max(1, req.lines))
     if req.log_file:
-        from triton_doctor.probes.fs import open_log_stream
+        from triton_doctor.probes.logstream import open_log_stream
 
         with open_log_stream(Path(req.log_file)) as log:  # regular files only; UTF-16 and .gz read
             for raw in log.stream:

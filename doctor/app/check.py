@@ -11,7 +11,8 @@ from typing import Any
 
 from triton_doctor import __version__
 from triton_doctor.core.secrets import redact
-from triton_doctor.deploy.target import Target, TargetInput, build_target
+from triton_doctor.deploy.inputs import TargetInput, build_target
+from triton_doctor.deploy.target import Target
 from triton_doctor.deploy.tokens import known_secrets
 from triton_doctor.facts.context import Context
 from triton_doctor.policy import Policy, PolicyError, exit_code

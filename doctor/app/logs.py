@@ -44,8 +44,9 @@ def run_logs_command(req: LogsRequest) -> int:
     Raises :class:`~triton_doctor.deploy.target.TargetError` when the source is neither (exit code 2).
     """
     from triton_doctor.checks.container_logs import ContainerLogs
-    from triton_doctor.logs import LogDiagnosis, scan, scan_lines
+    from triton_doctor.logs import LogDiagnosis
     from triton_doctor.logs.findings import CHECK_ID, diagnosis_outcome
+    from triton_doctor.logs.scan import scan, scan_lines
     from triton_doctor.results import Category
 
     logs_checks: dict[str, Any] = {CHECK_ID: ContainerLogs}
@@ -60,7 +61,8 @@ def run_logs_command(req: LogsRequest) -> int:
     try:
         diag: LogDiagnosis
         if req.source == "-" or os.path.lexists(req.source):
-            from triton_doctor.probes.fs import FileReadError, open_log_stream
+            from triton_doctor.probes.fs import FileReadError
+            from triton_doctor.probes.logstream import open_log_stream
 
             label = "stdin" if req.source == "-" else req.source
             try:

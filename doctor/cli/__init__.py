@@ -23,7 +23,8 @@ __all__ = ["cli", "main"]
 @click.version_option(__version__, "--version", prog_name="triton-doctor", message="%(prog)s %(version)s")
 def cli() -> None:
     """Find what breaks a Triton Inference Server + vLLM deployment before you deploy it."""
-    from triton_doctor.deploy.target import TargetError, validate_environment
+    from triton_doctor.deploy.config import validate_environment
+    from triton_doctor.deploy.target import TargetError
 
     try:
         validate_environment()

@@ -60,7 +60,8 @@ def fail_usage(message: str) -> None:
 
 def seconds(_ctx: Any, param: Any, value: float | None) -> float | None:
     """A click callback: the value must be a positive, finite number of seconds (not -5, not nan)."""
-    from triton_doctor.deploy.target import TargetError, positive_seconds
+    from triton_doctor.deploy.config import positive_seconds
+    from triton_doctor.deploy.target import TargetError
 
     if value is None:
         return None
@@ -204,7 +205,7 @@ def build_request(target: dict[str, Any], *, live: bool, **fields: Any) -> Any:
 
 def build_target_input(target: dict[str, Any]) -> Any:
     """The TargetInput of the shared target options (check, up, bundle, fix, command)."""
-    from triton_doctor.deploy.target import TargetInput
+    from triton_doctor.deploy.inputs import TargetInput
 
     if target["docker_command"] and target["docker_command_file"]:
         fail_usage("give --docker-command or --docker-command-file, not both")

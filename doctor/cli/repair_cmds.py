@@ -75,8 +75,9 @@ def fix(
 @click.option("--no-client", is_flag=True, help="Leave out the curl and Python client calls.")
 def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
     """Print the docker run for bash, PowerShell and cmd, a compose service, and client calls."""
+    from triton_doctor.deploy.inputs import build_target
     from triton_doctor.deploy.render import command_text
-    from triton_doctor.deploy.target import TargetError, build_target
+    from triton_doctor.deploy.target import TargetError
     from triton_doctor.facts.sizing import spec_for_target
 
     try:

@@ -29,7 +29,8 @@ from triton_doctor.facts.repository import (
     read_repo,
 )
 from triton_doctor.probes import fs
-from triton_doctor.probes.docker_probe import DockerFacts, DockerProbe, ImageFacts, MountProbeResult
+from triton_doctor.probes.docker_facts import DockerFacts, ImageFacts, MountProbeResult
+from triton_doctor.probes.docker_probe import DockerProbe
 from triton_doctor.probes.hub_probe import HubCall, HubProbe
 from triton_doctor.probes.nvml_probe import GpuFacts, read_nvml
 

@@ -24,7 +24,7 @@ from triton_doctor.live.options import (
     LiveOutcome,
     Progress,
 )
-from triton_doctor.logs import scan_lines
+from triton_doctor.logs.scan import scan_lines
 from triton_doctor.probes.docker_probe import DockerProbe
 from triton_doctor.probes.triton_http import TritonHttp, request_counters
 
@@ -60,8 +60,6 @@ class LiveSession:
         #: The server's real URL (with any user:password); outcome.http_url is the one shown to the user.
         self._http_base: str | None = None
 
-    # -- plan ----------------------------------------------------------------------------------------------
-
     def plan(self) -> dict[str, Any]:
         """The container to create, as docker SDK keyword arguments."""
         from triton_doctor.live.plan import container_plan
@@ -94,7 +92,7 @@ class LiveSession:
         out.started_at = time.monotonic()
         self._secrets = known_secrets(self.target)
         if self.target.server_url:
-            from triton_doctor.probes.http import display_url
+            from triton_doctor.probes.urls import display_url
 
             out.remote = True
             self._http_base = self.target.server_url.rstrip("/")

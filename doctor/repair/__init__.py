@@ -1,7 +1,6 @@
-"""The fix engine: plan the fixes findings carry, journal, apply atomically, re-check, undo.
+"""Fixes: the edits findings carry, their plan, the journal, apply and undo, and ``init``.
 
-See :mod:`~triton_doctor.repair.plan`, :mod:`~triton_doctor.repair.journal`, :mod:`~triton_doctor.repair.apply`
-and :mod:`~triton_doctor.repair.flow`.
+Takes findings with fixes; gives changed files (previewed, journaled, reversible).
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from triton_doctor.core.secrets import redact
-from triton_doctor.deploy.target import Target, TargetInput, build_target, host_path
+from triton_doctor.deploy.inputs import TargetInput, build_target
+from triton_doctor.deploy.target import Target, host_path
 from triton_doctor.deploy.tokens import known_secrets
 from triton_doctor.facts.context import Context
 from triton_doctor.policy import Policy
