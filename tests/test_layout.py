@@ -140,3 +140,40 @@ def test_every_stage_says_what_it_takes_and_gives() -> None:
     for init in sorted(PACKAGE.glob("*/__init__.py")):
         doc = ast.get_docstring(ast.parse(init.read_text("utf-8")))
         assert doc, f"{init.parent.name}/__init__.py has no docstring"
+
+
+def test_a_plugin_written_against_the_old_api_still_loads(tmp_path: Path) -> None:
+    """A check module importing the pre-layout names (``triton_doctor.context``) registers and runs."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "oldplugin.py").write_text(
+        "from triton_doctor.check import Check, FindingFactory\n"
+        "from triton_doctor.context import Context, ModelFacts\n"
+        "from triton_doctor.fixdata import Fix\n"
+        "from triton_doctor.results import Category, Outcome\n\n"
+        "class OldCheck(Check):\n"
+        "    id = 'old-check'\n"
+        "    title = 'An old plugin'\n"
+        "    category = Category.REPO\n\n"
+        "    def run(self, ctx: Context) -> Outcome:\n"
+        "        return Outcome(summary='old plugin ran on ' + ctx.target.repo)\n"
+    )
+    info = tmp_path / "oldplugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: oldplugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[triton_doctor.checks]\nold-check = oldplugin:OldCheck\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "NO_COLOR": "1"}
+    listed = subprocess.run(
+        [sys.executable, "-m", "triton_doctor", "list-checks"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert "old-check" in listed.stdout and "not loaded" not in listed.stderr, listed.stderr
+    ran = subprocess.run(
+        [sys.executable, "-m", "triton_doctor", "check", "--sample", "--only", "old-check", "-v"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert ran.returncode == 0 and "old plugin ran on" in ran.stderr, ran.stderr
