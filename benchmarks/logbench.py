@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.logscan import to_ere  # noqa: E402
-from triton_doctor.logs import FACT_ANCHORS, load_catalog  # noqa: E402
+from triton_doctor.logs.catalog import FACT_ANCHORS, load_catalog  # noqa: E402
 
 FAILURE = ROOT / "fixtures" / "logs" / "no-kv-cache-memory.log"
 HEALTHY = ROOT / "fixtures" / "logs" / "healthy-explicit.log"
