@@ -94,10 +94,17 @@ class _Scanner:
             self._secrets = known_secrets(Target(repo="."))
         return redact(text, set(self._secrets))[:limit]
 
-    def block(self, data: bytes, first_line: int) -> None:
-        """Scan whole lines ``data`` whose first line is number ``first_line``."""
+    def block(self, data: bytes, first_line: int, limit: int | None = None) -> None:
+        """Scan whole lines ``data`` whose first line is number ``first_line``.
+
+        ``limit``: scan only the lines starting before it; the rest of ``data`` (the next line) is there to be
+        joined with the last scanned line when a signature is wrapped over the two.
+        """
         # Candidate lines: those holding an anchor, and table rows (| ... |) with the model status and options.
         starts, tables = self.prefilter.line_starts(data)
+        if limit is not None:
+            starts = {s for s in starts if s < limit}
+            tables = {t for t in tables if t < limit}
         position, line_no = 0, first_line
         for start in sorted(starts | tables):
             line_no += data.count(b"\n", position, start)
@@ -110,7 +117,7 @@ class _Scanner:
                 self._catalog(line_no, raw, text, data, start, end)
             self._special(line_no, raw, text)
         # The end of this block, for a wrapper at the top of the next one (split only when needed).
-        self.prev_tail = data[-WINDOW * 200 :]
+        self.prev_tail = data[: len(data) if limit is None else limit][-WINDOW * 200 :]
 
     def _above(self, data: bytes, start: int, line_no: int) -> tuple[list[str], int]:
         """Up to WINDOW lines above ``start`` and the line number of the first of them."""
@@ -234,18 +241,22 @@ def scan(stream: BinaryIO, secrets: Collection[str] | None = None) -> LogDiagnos
         total += len(block)
         data = pending + block if pending else block
         cut = data.rfind(b"\n")
-        if cut < 0:
+        # The last whole line is scanned with the next block, so that it is read after the line before it
+        # (a signature wrapped over a block boundary is joined like any other).
+        carry = data.rfind(b"\n", 0, cut) if cut > 0 else -1
+        if carry < 0:
             pending = data
             if len(pending) > 16 * CHUNK:  # a pathological line without newline: scan what we have
                 scanner.block(pending, line_no)
+                line_no += pending.count(b"\n")
                 pending = b""
             continue
-        whole, pending = data[: cut + 1], data[cut + 1 :]
-        scanner.block(whole, line_no)
-        line_no += whole.count(b"\n")
+        scanner.block(data[: cut + 1], line_no, limit=carry + 1)
+        line_no += data.count(b"\n", 0, carry + 1)
+        pending = data[carry + 1 :]
     if pending:
         scanner.block(pending, line_no)
-        line_no += 1
+        line_no += pending.count(b"\n") + (0 if pending.endswith(b"\n") else 1)
     scanner.diag.lines = line_no - 1
     scanner.diag.bytes = total
     return scanner.diag
