@@ -7,7 +7,7 @@ docs/gpu-placement.md (container GPU numbers per instance, ``refused`` where the
 starts); ``verdict`` is the doctor's expected problems (finding id -> severity). tests/test_gpu_placement.py
 asserts both: the placement model against ``expected``, the CLI on an NVML replay against ``verdict``.
 
-    python scripts/gpu_placement_cases.py NVML_REPLAY.json   # print the results table (docs/gpu-placement.md)
+    python -m scripts.gpu_placement_cases ONE_GPU.json FOUR_GPUS.json   # the results table of docs/gpu-placement.md
 """
 
 from __future__ import annotations
@@ -231,9 +231,8 @@ def run(case: Case, root: Path, replay: Path) -> tuple[int, dict[str, Any]]:
 
 if __name__ == "__main__":
     replays = {1: Path(sys.argv[1]), 4: Path(sys.argv[2])}
-    print(
-        "| case | image | host GPUs, --gpus, CUDA_VISIBLE_DEVICES | expected placement | doctor verdict | run on real GPUs |"
-    )
+    head = "| case | image | host GPUs, --gpus, CUDA_VISIBLE_DEVICES | expected placement | doctor verdict |"
+    print(head + " run on real GPUs |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for case in CASES:
