@@ -7,11 +7,12 @@ from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.checks.gpu_share import rule as placement_rule
-from triton_doctor.context import Context, ModelFacts, parallel_sizes
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts, parallel_sizes
 from triton_doctor.fixdata import Applicability
-from triton_doctor.fixhelp import config_fix, position
-from triton_doctor.pbtxtedit import replace_field, set_scalar
 from triton_doctor.permodel import per_model, require_config
+from triton_doctor.repair.locate import config_fix, position
+from triton_doctor.repair.pbtxtedit import replace_field, set_scalar
 from triton_doctor.results import Category, Outcome
 
 

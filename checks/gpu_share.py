@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, parallel_sizes
+from triton_doctor.facts.context import Context
 from triton_doctor.facts.gpu_placement import Placement, Rule, View, groups_of, place, rule_for, view_of
+from triton_doctor.facts.repository import parallel_sizes
 from triton_doctor.knowledge import image_for_tag
 from triton_doctor.results import Category, Location, Outcome
 
