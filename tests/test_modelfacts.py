@@ -181,6 +181,10 @@ def test_architecture_newer_than_the_image(tmp_path: Path) -> None:
 def test_healthy_families_are_clean(tmp_path: Path) -> None:
     write_model(tmp_path, "llama", "llama-3.1-8b-instruct", {"max_model_len": 8192})
     write_model(tmp_path, "gemma", "gemma-2b-it", {"tensor_parallel_size": 2})
+    # tensor_parallel_size 2 is healthy only with KIND_MODEL: with no instance_group Triton gives the backend
+    # KIND_GPU, which it refuses for a split model (config-instance-group[kind-gpu-multi-gpu], issue 23).
+    gemma = tmp_path / "model_repository" / "gemma" / "config.pbtxt"
+    gemma.write_text(gemma.read_text() + "instance_group [ { count: 1, kind: KIND_MODEL } ]\n")
     write_model(tmp_path, "mistral", "mistral-7b-v0.1", {"max_model_len": 32768})
     write_model(tmp_path, "cmdr", "c4ai-command-r-v01", {"max_model_len": 131072})
     code, report = check(tmp_path, "--offline", image="25.10")
