@@ -200,7 +200,7 @@ def placement_text(expected: dict[str, Any]) -> str:
         if isinstance(where, str):
             parts.append(f"{name}: {where}")
         else:
-            parts.append(f"{name}: " + " | ".join("GPU " + "+".join(map(str, gpus)) for gpus in where))
+            parts.append(f"{name}: " + ", ".join("{" + "+".join(map(str, gpus)) + "}" for gpus in where))
     return "; ".join(parts)
 
 
