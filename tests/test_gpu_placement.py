@@ -108,3 +108,71 @@ def test_rule_table_covers_every_image() -> None:
     assert rule_for("24.05").refuses is None and rule_for("24.06").refuses == "tp"
     assert rule_for("25.03").pins == "set_device" and rule_for("25.04").pins == "CUDA_VISIBLE_DEVICES"
     assert rule_for("26.01").refuses == "tp*pp" and rule_for(None).tag is None
+
+
+# -- the one-GPU device run (tests/data/nvml/h100-placement-run.txt): real NVML facts and memory stacking --
+
+RERECORDED = DATA / "h100-80gb-driver580-rerecorded.json"
+BUSY = DATA / "h100-80gb-driver580-busy045.json"
+CVD1 = DATA / "h100-80gb-driver580-cvd1.json"
+RUN = DATA / "h100-placement-run.txt"
+
+
+def test_rerecorded_h100_matches_the_first_recording() -> None:
+    old, new = json.loads(H100.read_text()), json.loads(RERECORDED.read_text())
+    assert new["driver_version"] == old["driver_version"] and new["cuda_driver_version"] == old["cuda_driver_version"]
+    assert [(g["name"], g["memory_total"], g["compute_capability"]) for g in new["gpus"]] == [
+        (g["name"], g["memory_total"], g["compute_capability"]) for g in old["gpus"]
+    ]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.host_gpus == 1], ids=lambda c: c.name)
+def test_one_gpu_cases_on_the_rerecorded_h100(case: Case, root: Path) -> None:
+    _, report = run(case, root, RERECORDED)
+    assert verdict_of(report) == case.verdict
+
+
+def test_nvml_ignores_cuda_visible_devices_so_the_doctor_reads_it() -> None:
+    """Recorded with CUDA_VISIBLE_DEVICES=1 on the one-GPU machine: NVML still lists the GPU, torch saw none;
+    with "0,1" torch saw one (CUDA stops at the first index it cannot use). The view gives the same."""
+    assert len(json.loads(CVD1.read_text())["gpus"]) == 1
+    run_log = RUN.read_text()
+    assert "CUDA_VISIBLE_DEVICES='1' torch sees: 0" in run_log and "CUDA_VISIBLE_DEVICES='0,1' torch sees: 1" in run_log
+    assert view_of(None, {"CUDA_VISIBLE_DEVICES": "1"}, 1).server == ()
+    assert view_of(None, {"CUDA_VISIBLE_DEVICES": "0,1"}, 1).server == (0,)
+
+
+def test_memory_stacking_on_the_real_h100_follows_the_sum_rule() -> None:
+    """Two engines' shares of one H100: the second fits exactly when the sum stays at or below 1."""
+    log = RUN.read_text().split("== first engine holds ")[1:]
+    seen = {}
+    for block in log:
+        first = float(block.split(":")[0])
+        for line in block.splitlines()[1:]:
+            want = float(line.split("asks ")[1].split(":")[0])
+            seen[(first, want)] = "rc=0" in line
+    assert seen == {(a, b): a + b <= 1.0 for a, b in seen} and len(seen) == 6
+
+
+def test_real_busy_h100_fails_a_second_engine(tmp_path: Path) -> None:
+    """Recorded while another process held 0.45 of the H100: a model asking for 0.9 cannot start."""
+    case = next(c for c in CASES if c.name == "one-gpu-no-group-tp1")
+    from scripts.gpu_placement_cases import write
+
+    _, command = write(case, tmp_path)
+    from tests.conftest import run_cli
+
+    result = run_cli(
+        "check",
+        "--only",
+        "gpu-memory",
+        "--offline",
+        "--docker-command",
+        command,
+        "--format",
+        "json",
+        env={"TRITON_DOCTOR_NVML_REPLAY": str(BUSY)},
+    )
+    found = {f["id"]: f for c in result.json()["checks"] for f in c["findings"]}
+    assert result.exit_code == 1
+    assert found["gpu-memory[busy-gpu]"]["catalog_id"] == "free-memory-below-utilization"
