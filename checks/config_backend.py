@@ -43,6 +43,8 @@ class ConfigBackend(Check):
                 location=model.config_location("platform"),
                 evidence=f'platform: "{config.platform}"',
                 remedy='replace it with backend: "vllm"',
+                # Triton finds no backend for an unknown platform: the backend field is what is missing.
+                catalog_id=None if config.backend else "missing-backend-field",
                 fix=None
                 if config.backend
                 else config_fix(
