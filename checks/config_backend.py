@@ -13,6 +13,12 @@ from triton_doctor.permodel import per_model, require_config
 from triton_doctor.results import Category, Outcome
 
 
+#: Platforms Triton's model_config_utils.cc maps to a backend (tensorrt, tensorflow, onnxruntime, pytorch).
+KNOWN_PLATFORMS = frozenset(
+    {"tensorrt_plan", "tensorflow_graphdef", "tensorflow_savedmodel", "onnxruntime_onnx", "pytorch_libtorch", "ensemble"}
+)
+
+
 class ConfigBackend(Check):
     """backend: "vllm"."""
 
@@ -43,8 +49,9 @@ class ConfigBackend(Check):
                 location=model.config_location("platform"),
                 evidence=f'platform: "{config.platform}"',
                 remedy='replace it with backend: "vllm"',
-                # Triton finds no backend for an unknown platform: the backend field is what is missing.
-                catalog_id=None if config.backend else "missing-backend-field",
+                # Triton maps the platforms it knows to their backends; for any other (platform: "vllm")
+                # it finds none: the backend field is what is missing.
+                catalog_id=None if config.backend or config.platform in KNOWN_PLATFORMS else "missing-backend-field",
                 fix=None
                 if config.backend
                 else config_fix(
