@@ -45,7 +45,7 @@ class BackendFeatures(Check):
         "them its own way (rules generated from triton-inference-server/vllm_backend src/model.py of every "
         "release branch). LoRA: 'enable_lora' in model.json turns on the backend's adapter list, "
         "<version>/multi_lora.json, which must exist (FileNotFoundError); 24.05-24.09 call "
-        "enable_lora.lower(), so the flag must be the string \"true\". Metrics: the vllm: metrics appear only "
+        'enable_lora.lower(), so the flag must be the string "true". Metrics: the vllm: metrics appear only '
         "with the config.pbtxt parameter REPORT_CUSTOM_METRICS ('yes' in 24.08-24.11, 'true' from 24.12) and "
         "disable_log_stats false. Health check: ENABLE_VLLM_HEALTH_CHECK (24.12+) needs "
         "--model-control-mode=explicit."

@@ -12,10 +12,16 @@ from triton_doctor.pbtxtedit import insert_after_line, replace_field, set_scalar
 from triton_doctor.permodel import per_model, require_config
 from triton_doctor.results import Category, Outcome
 
-
 #: Platforms Triton's model_config_utils.cc maps to a backend (tensorrt, tensorflow, onnxruntime, pytorch).
 KNOWN_PLATFORMS = frozenset(
-    {"tensorrt_plan", "tensorflow_graphdef", "tensorflow_savedmodel", "onnxruntime_onnx", "pytorch_libtorch", "ensemble"}
+    {
+        "tensorrt_plan",
+        "tensorflow_graphdef",
+        "tensorflow_savedmodel",
+        "onnxruntime_onnx",
+        "pytorch_libtorch",
+        "ensemble",
+    }
 )
 
 

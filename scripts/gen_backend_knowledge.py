@@ -32,7 +32,9 @@ OUT = ROOT / "doctor" / "knowledge" / "backend_releases.json"
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, timeout=60).stdout
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
 
 
 def _line(src: str, pattern: str) -> int | None:

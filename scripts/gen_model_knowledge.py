@@ -233,7 +233,7 @@ def interleaved_cap(trees: list[ast.Module]) -> dict[str, Any] | None:
                 continue
             src = ast.unparse(node)
             at = src.find(CAP_WARNING)
-            if at < 0 or "_get_and_verify_max_len" not in src and "max_model_len" not in src:
+            if at < 0 or ("_get_and_verify_max_len" not in src and "max_model_len" not in src):
                 continue
             types: list[str] = []
             for match in re.finditer(r"model_type (?:==|in) (\[[^\]]*\]|'[^']*'|\w+)", src):

@@ -216,7 +216,9 @@ def test_adapter_rank_above_max_lora_rank(tmp_path: Path) -> None:
         ("24.05", "true", False, "reports no vLLM metrics"),
     ],
 )
-def test_metrics_need_both_settings(tmp_path: Path, image: str, value: str, stats_off: bool, expect: str | None) -> None:
+def test_metrics_need_both_settings(
+    tmp_path: Path, image: str, value: str, stats_off: bool, expect: str | None
+) -> None:
     write_model(tmp_path, "m", "llama-3.1-8b-instruct", {"disable_log_stats": stats_off})
     _add_param(tmp_path, "m", "REPORT_CUSTOM_METRICS", value)
     _code, report = check(tmp_path, "--offline", image=image)
@@ -236,10 +238,14 @@ def test_health_check_needs_explicit_model_control(tmp_path: Path) -> None:
         f"docker run --gpus all -v {models}:/models -v {weights}:/local_models "
         "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3 tritonserver --model-repository=/models"
     )
-    hit = problems(check(tmp_path, "--offline", "--docker-command", base, image=None)[1])["backend-features[health-check]"]
+    hit = problems(check(tmp_path, "--offline", "--docker-command", base, image=None)[1])[
+        "backend-features[health-check]"
+    ]
     assert "--model-control-mode=explicit" in hit["message"]
     explicit = base + " --model-control-mode=explicit --load-model=m"
-    assert "backend-features[health-check]" not in problems(check(tmp_path, "--offline", "--docker-command", explicit, image=None)[1])
+    assert "backend-features[health-check]" not in problems(
+        check(tmp_path, "--offline", "--docker-command", explicit, image=None)[1]
+    )
 
 
 def test_backend_rules_per_image() -> None:
