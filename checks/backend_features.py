@@ -8,12 +8,13 @@ from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.checks.engine_paths import lora_doc, lora_entries
-from triton_doctor.context import Context, ModelFacts, read_json
+from triton_doctor.deploy.target import host_path
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts, read_json
 from triton_doctor.knowledge import image_for_tag
 from triton_doctor.knowledge.backend import BackendRelease, backend_for
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.target import host_path
 
 #: vLLM's EngineArgs default for max_lora_rank (0.4-0.x).
 DEFAULT_MAX_LORA_RANK = 16

@@ -7,11 +7,12 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, JsonDoc, ModelFacts, read_json
+from triton_doctor.deploy.target import host_path
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import JsonDoc, ModelFacts, read_json
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.probes import fs
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.target import host_path
 
 #: Engine arguments whose value is a file or directory vLLM opens (``model`` itself: model-source).
 #: ``download_dir`` is created when missing: outside a mount it works, but every download is lost with the
