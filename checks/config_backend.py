@@ -13,6 +13,18 @@ from triton_doctor.repair.locate import config_fix, position
 from triton_doctor.repair.pbtxtedit import insert_after_line, replace_field, set_scalar
 from triton_doctor.results import Category, Outcome
 
+#: Platforms Triton's model_config_utils.cc maps to a backend (tensorrt, tensorflow, onnxruntime, pytorch).
+KNOWN_PLATFORMS = frozenset(
+    {
+        "tensorrt_plan",
+        "tensorflow_graphdef",
+        "tensorflow_savedmodel",
+        "onnxruntime_onnx",
+        "pytorch_libtorch",
+        "ensemble",
+    }
+)
+
 
 class ConfigBackend(Check):
     """backend: "vllm"."""
@@ -44,6 +56,9 @@ class ConfigBackend(Check):
                 location=model.config_location("platform"),
                 evidence=f'platform: "{config.platform}"',
                 remedy='replace it with backend: "vllm"',
+                # Triton maps the platforms it knows to their backends; for any other (platform: "vllm")
+                # it finds none: the backend field is what is missing.
+                catalog_id=None if config.backend or config.platform in KNOWN_PLATFORMS else "missing-backend-field",
                 fix=None
                 if config.backend
                 else config_fix(

@@ -206,7 +206,7 @@ class EngineArgs(Check):
                     remedy=f'write "{key}": {1 if key.endswith("_size") else 4096 if "len" in key else 1}',
                     fix=_value_fix(model, key, value),
                 )
-        elif key in BOOLS and not isinstance(value, bool):
+        elif key in BOOLS and not isinstance(value, bool) and not _string_true(value):
             truthy = "truthy" if value else "falsy"
             f.error(
                 "value",
@@ -239,6 +239,12 @@ class EngineArgs(Check):
                 evidence=evidence,
                 remedy=f'write "{key}": 0',
             )
+
+
+def _string_true(value: Any) -> bool:
+    """The string "true": vLLM reads it as true (a non-empty string), pydantic-validated configs parse it, and
+    the backends of 24.05-24.09 require it for enable_lora (backend-features checks that one)."""
+    return isinstance(value, str) and value.strip().lower() == "true"
 
 
 #: A removed key whose successor exists in newer vLLM: ``old -> (new, value transform)``.

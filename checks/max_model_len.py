@@ -48,7 +48,8 @@ class MaxModelLen(Check):
         cp = read.checkpoint
         image = image_for_tag(ctx.target.image or "")
         release = release_for(image)
-        limit = cp.max_len(release.max_len, disable_sliding_window=args.get("disable_sliding_window") is True)
+        env = dict(ctx.target.docker.env) if ctx.target.docker is not None else {}
+        limit = cp.max_len(release.max_len, disable_sliding_window=args.get("disable_sliding_window") is True, env=env)
         if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted <= limit.value:
             return
         if limit.allowance is not None and wanted <= limit.allowance:

@@ -18,6 +18,8 @@ SAMPLE = '{\n  "model": "<hf-org>/<model> or /local_models/<dir>",\n  "gpu_memor
 
 def _json_hint(error: str, line_text: str) -> str:
     stripped = line_text.strip()
+    if "UTF-8 BOM" in error:
+        return "save it as UTF-8 without a byte-order mark (the backend's json.load refuses the mark)"
     if stripped.startswith(("//", "#")):
         return "delete the comment: JSON has no comments"
     if "Expecting property name enclosed in double quotes" in error and stripped.startswith(("}", "]")):

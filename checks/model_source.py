@@ -49,6 +49,7 @@ class ModelSource(Check):
         "volume": "the path lies in a named volume the doctor cannot look into",
         "missing": "the host directory behind the path does not exist",
         "no-config": "no config.json in the model directory",
+        "bad-config": "config.json is not strict JSON (transformers refuses it)",
         "no-tokenizer": "no tokenizer files in the model directory",
         "no-weights": "no *.safetensors or *.bin weights",
         "weights": "what the weights weigh",
@@ -164,6 +165,17 @@ class ModelSource(Check):
                 remedy="download the full snapshot (config.json, tokenizer, weights) into that directory",
                 catalog_id="local-model-path-not-mounted",
                 fix=_download(local.host, local.host_display),
+            )
+        elif local.config.error is not None:
+            doc = local.config
+            f.error(
+                "bad-config",
+                f"{doc.display}:{doc.line or 1}:{doc.column or 1}: {doc.error}; transformers reads config.json with "
+                "json.loads and stops: 'It looks like the config file ... is not a valid JSON file'",
+                model=model.name,
+                location=Location(path=doc.display, line=doc.line, column=doc.column),
+                evidence=where,
+                remedy="save config.json as strict UTF-8 JSON without a byte-order mark (as the Hub serves it)",
             )
         if (
             not local.tokenizer_files

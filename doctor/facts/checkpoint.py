@@ -17,11 +17,12 @@ The fields are read the way vLLM reads them (sources cited per function; the rel
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from triton_doctor.facts.repository import JsonDoc
-from triton_doctor.knowledge.models import MaxLenRules, ReleaseModels
+from triton_doctor.knowledge.config_defaults import fill_defaults
+from triton_doctor.knowledge.models import InterleavedCap, MaxLenRules, ReleaseModels
 from triton_doctor.results import Location
 
 if TYPE_CHECKING:
@@ -89,6 +90,8 @@ class Checkpoint:
     tokenizer_max_length: float | None
     #: Tokenizer files beside config.json (None: not known, e.g. a Hub model).
     tokenizer_files: tuple[str, ...] | None
+    #: Keys config.json lacks that transformers' config class fills in -> where the default comes from.
+    defaulted: dict[str, str] = field(default_factory=dict)
 
     def location(self, key: str | None = None) -> Location:
         """config.json, at the line of a top-level key when known."""
@@ -104,14 +107,45 @@ class Checkpoint:
             a in release.pooling and a not in release.generation for a in self.architectures
         )
 
-    def max_len(self, rules: MaxLenRules, *, disable_sliding_window: bool = False) -> MaxLen:
-        """The limit vLLM derives (see :func:`derive_max_len`)."""
+    def max_len(
+        self, rules: MaxLenRules, *, disable_sliding_window: bool = False, env: dict[str, str | None] | None = None
+    ) -> MaxLen:
+        """The limit vLLM derives (see :func:`derive_max_len`); ``env``: the container's environment."""
         return derive_max_len(
             self.text,
             rules,
             tokenizer_max_length=self.tokenizer_max_length,
             disable_sliding_window=disable_sliding_window,
+            defaulted=self.defaulted,
+            env=env,
         )
+
+
+def _interleaved(config: dict[str, Any], cap: InterleavedCap | None, env: dict[str, str | None]) -> str | None:
+    """Why the release caps this model at its sliding window (None: it does not)."""
+    if cap is None or config.get("sliding_window") is None:
+        return None
+    backend = env.get("VLLM_ATTENTION_BACKEND") or ""
+    if cap.backends and backend not in cap.backends:
+        return None
+    if cap.v0_only and (env.get("VLLM_USE_V1") or "").strip() != "0":
+        return None
+    model_type = str(config.get("model_type") or "")
+    layer_types = config.get("layer_types")
+    interleaved = (
+        model_type in cap.model_types
+        or (cap.list_window and isinstance(config.get("sliding_window"), list))
+        or (cap.pattern and config.get("sliding_window_pattern") is not None)
+        or (
+            cap.layer_types
+            and isinstance(layer_types, list)
+            and {"full_attention", "sliding_attention"} <= set(layer_types)
+        )
+    )
+    if not interleaved:
+        return None
+    under = f" under VLLM_ATTENTION_BACKEND={backend}" if cap.backends else ""
+    return f"{model_type or 'the model'} has interleaved attention: vLLM turns the sliding window off{under}"
 
 
 def derive_max_len(
@@ -120,6 +154,8 @@ def derive_max_len(
     *,
     tokenizer_max_length: float | None = None,
     disable_sliding_window: bool = False,
+    defaulted: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
 ) -> MaxLen:
     """``_get_and_verify_max_len`` of vLLM (vllm/config.py 0.4-0.9, vllm/config/__init__.py 0.10,
     vllm/config/model.py 0.11+), without the error: the smallest value among ``rules.keys``; from 0.8.4 a
@@ -134,6 +170,8 @@ def derive_max_len(
         key, value = min(found, key=lambda kv: kv[1])
         others = [f"{k}={int(v)}" for k, v in found if k != key]
         steps.append(f"{key}={int(value)}" + (f" (smallest of it and {', '.join(others)})" if others else ""))
+        if defaulted and key in defaulted:
+            steps.append(f"config.json has no {key}: {defaulted[key]}")
     else:
         key, value = "", math.inf
     override = _number(config.get("model_max_length"))
@@ -142,11 +180,16 @@ def derive_max_len(
         steps.append(f"model_max_length={int(override)} replaces it")
     window = config.get("sliding_window")
     windows = [n for w in (window if isinstance(window, list) else [window]) if (n := _number(w))]
-    if rules.sliding_window_when_disabled and disable_sliding_window and windows:
+    forced = _interleaved(config, rules.interleaved_cap, env or {}) if not disable_sliding_window else None
+    if forced and windows and min(windows) < value:
+        steps.append(forced)
+        disable_sliding_window = True
+    if (rules.sliding_window_when_disabled or forced) and disable_sliding_window and windows:
         smallest = min(windows)
         if smallest < value:
             key, value = "sliding_window", smallest
-            steps.append(f"disable_sliding_window: sliding_window={int(smallest)}")
+            how = "caps it" if forced else "(disable_sliding_window)"
+            steps.append(f"sliding_window={int(smallest)} {how}")
     if rules.tokenizer_caps and tokenizer_max_length is not None and tokenizer_max_length < value:
         key, value = "tokenizer_config.json model_max_length", tokenizer_max_length
         steps.append(f"tokenizer_config.json model_max_length={int(tokenizer_max_length)} caps it")
@@ -180,8 +223,7 @@ def checkpoint_from(
     if not isinstance(doc.data, dict):
         return None
     config: dict[str, Any] = doc.data
-    nested = config.get("text_config")
-    text = {**config, **nested} if isinstance(nested, dict) else config
+    text, defaulted = fill_defaults(config)
     heads = _int(text, "num_attention_heads", "n_head", "num_heads", "n_heads")
     # vLLM get_total_num_kv_heads: falcon n_head_kv / num_kv_heads, chatglm multi_query_group_num, else
     # num_key_value_heads, else every head is a KV head (multi-head attention).
@@ -216,6 +258,7 @@ def checkpoint_from(
         sliding_window=window if isinstance(window, int) and not isinstance(window, bool) else None,
         tokenizer_max_length=tokenizer_max_length,
         tokenizer_files=tokenizer_files,
+        defaulted=defaulted,
     )
 
 

@@ -137,6 +137,10 @@ def _json_value_error(exc: ValueError) -> str:
     return f"not valid JSON: {str(exc)[:200]}"
 
 
+#: Python's own message (json.loads of a str that starts with U+FEFF).
+BOM_ERROR = "Unexpected UTF-8 BOM (decode using utf-8-sig)"
+
+
 def read_json(path: Path, display: str) -> JsonDoc:
     """Read a JSON document, keeping the decode position and the line of each top-level key."""
     result = fs.read_text(path)
@@ -145,6 +149,8 @@ def read_json(path: Path, display: str) -> JsonDoc:
     if result.error is not None or result.text is None:
         return JsonDoc(path=path, display=display, exists=True, error=result.error, line=None)
     text = result.text
+    if result.bom:  # json.load of a file opened as UTF-8 (the backend, transformers) stops at the mark
+        return JsonDoc(path=path, display=display, exists=True, error=BOM_ERROR, line=1, column=1)
     duplicates: list[str] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -68,6 +68,8 @@ CATALOG: dict[str, str] = {
     "tp-not-divisible": "config",
     "stale-explicit-io-config": "config",
     "backend-vllm-version-skew": "config",
+    "enable-lora-flag-type": "config",
+    "multi-lora-json": "layout",
     "no-kv-cache-memory": "load",
     "free-memory-below-utilization": "load",
     "cuda-oom-during-load": "load",

@@ -160,6 +160,9 @@ class _Scanner:
                     if joined is None:
                         joined = text.rstrip() + " " + self._next_line(data, end).strip()
                     found = next((m for p in entry.patterns if (m := p.search(joined))), None)
+                    if found is None:  # hard-wrapped at a fixed column, mid-word: no space at the cut
+                        glued = text.rstrip() + self._next_line(data, end).strip()
+                        found = next((m for p in entry.patterns if (m := p.search(glued))), None)
                     if found is None:
                         continue
                 self._record(entry, line_no, raw, found, data, start)

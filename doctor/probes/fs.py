@@ -184,6 +184,9 @@ class TextRead:
     text: str | None
     missing: bool = False
     error: str | None = None
+    #: The file starts with a UTF-8 byte-order mark (stripped from ``text``). Python's ``json`` refuses it
+    #: ("Unexpected UTF-8 BOM"): the vLLM backend's json.load of model.json and transformers' config.json do.
+    bom: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +204,8 @@ class Listing:
 def read_text(path: Path, cap: int = MAX_TEXT_BYTES) -> TextRead:
     """Read a repository file (UTF-8, BOM tolerated) through the bounded reader; failures come back as values."""
     try:
-        return TextRead(decode_text(read_file_bytes(path, cap), utf8_only=True))
+        data = read_file_bytes(path, cap)
+        return TextRead(decode_text(data, utf8_only=True), bom=data.startswith(b"\xef\xbb\xbf"))
     except FileReadError as exc:
         return TextRead(None, missing=exc.missing, error=None if exc.missing else exc.reason)
 
