@@ -6,6 +6,7 @@ from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
+from triton_doctor.core.closest import closest_dir
 from triton_doctor.mountpaths import resolve_source
 from triton_doctor.results import Category, Outcome
 
@@ -43,6 +44,8 @@ class MountDaemonView(Check):
             resolved = resolve_source(mount, dialect, Path.cwd())
             if resolved.path is None:
                 continue
+            if mount.raw.startswith("-v") and not resolved.path.exists():
+                continue  # -v creates a missing source (mount-sources warns): the daemon would not refuse it
             source = str(resolved.path)
             binds.append((source, mount.target, mount.readonly))
             try:
@@ -62,8 +65,7 @@ class MountDaemonView(Check):
                     f"the daemon rejects {result.source} -> {result.target}: {result.error}",
                     evidence=evidence,
                     catalog_id=catalog,
-                    remedy="create the directory, or use a path the daemon can see (Docker Desktop: a Windows "
-                    "path or /mnt/<drive>/..., with file sharing enabled for it)",
+                    remedy=_rejected_remedy(result.source, result.target),
                 )
             elif not result.entries and host_entries.get(result.source, 0) > 0:
                 f.error(
@@ -81,3 +83,14 @@ class MountDaemonView(Check):
                 )
         bad = [x for x in f.findings if x.severity.value != "info"]
         return f.outcome(f"{len(binds)} mount(s) tested through the daemon" + (f", {len(bad)} failed" if bad else ""))
+
+
+def _rejected_remedy(source: str, target: str) -> str:
+    """The folder the source most likely meant when it exists here, else how to make the daemon see it."""
+    near = closest_dir(Path(source)) if not Path(source).exists() else None
+    if near is not None:
+        return f"did you mean {near}? write --mount type=bind,source={near},target={target}"
+    return (
+        "create the directory, or use a path the daemon can see (Docker Desktop: a Windows path or "
+        "/mnt/<drive>/..., with file sharing enabled for it)"
+    )
