@@ -13,7 +13,7 @@ from triton_doctor.check import FindingFactory
 from triton_doctor.context import Context
 from triton_doctor.knowledge import CATALOG
 from triton_doctor.logs import Hit, LogDiagnosis, load_catalog
-from triton_doctor.logs.remedies import Deployment, remedy_for
+from triton_doctor.logs.remedies import Deployment, remedy_for, wrapper_remedy
 from triton_doctor.results import Location, Outcome, Severity
 
 __all__ = ["CHECK_ID", "diagnosis_outcome", "log_deployment"]
@@ -113,7 +113,10 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str, deployment: Deployment | 
             lines = [(h.line_no, h.text) for h in hits]
             context = diag.wrapper_context.get(cid)
             message = f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}"
-            remedy = _fill(entry.remedy, hits[0])
+            remedy = wrapper_remedy(cid, diag, source) or _fill(entry.remedy, hits[0])
+            cause_line = hits[0].line_no
+            if cid == "engine-dead" and context is None:
+                message = f"{hits[0].fragment} (line {hits[0].line_no}): the vLLM engine died, with no traceback above"
             if context is not None:
                 if context.line_no not in {n for n, _ in lines}:
                     lines.insert(0, (context.line_no, context.text))
@@ -121,13 +124,14 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str, deployment: Deployment | 
                     f"{context.text[:300]} (line {context.line_no}), then {hits[0].fragment} (line {hits[0].line_no})"
                 )
                 remedy = _remedy_for_quoted(context.text, context.line_no, source)
-                first = quoted.setdefault(context.line_no, cid)
-                if first != cid:
-                    message = (
-                        f"{hits[0].fragment.rstrip(': ')} (line {hits[0].line_no}): "
-                        f"same cause as {CHECK_ID}[{first}] above (line {context.line_no})"
-                    )
-                    remedy = f"see {CHECK_ID}[{first}] above"
+                cause_line = context.line_no
+            first = quoted.setdefault(cause_line, cid)
+            if first != cid:
+                message = (
+                    f"{hits[0].fragment.strip().rstrip(':')} (line {hits[0].line_no}): "
+                    f"same cause as {CHECK_ID}[{first}] above (line {cause_line})"
+                )
+                remedy = f"see {CHECK_ID}[{first}] above"
             f.error(
                 cid,
                 message,

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from triton_doctor.core.closest import closest
 from triton_doctor.knowledge import IMAGES, image_for_tag, known_engine_args, suggest_engine_arg
-from triton_doctor.logs import Hit
+from triton_doctor.logs import Hit, LogDiagnosis
 
-__all__ = ["Deployment", "remedy_for"]
+__all__ = ["Deployment", "remedy_for", "wrapper_remedy"]
 
 _QUOTED = re.compile(r"'([^']+)'")
 _KEYWORD = re.compile(r"unexpected keyword argument '([^']+)'")
@@ -118,3 +118,30 @@ def remedy_for(
     if cid == "unknown-engine-arg":
         return _engine_arg(hit, deployment, log_vllm, release)
     return None
+
+
+def wrapper_remedy(cid: str, diag: LogDiagnosis, source: str) -> str | None:
+    """A wrapper's remedy from what the log itself says (the failed models, the control mode), or None."""
+    if cid == "engine-dead" and cid not in diag.wrapper_context:
+        return (
+            "the log shows no traceback of the engine: the stub was killed from outside, most often for memory "
+            "(the host's OOM killer: sudo dmesg | grep -i oom) or a full /dev/shm (docker run --shm-size=1g); "
+            "triton-doctor check with your docker run (--docker-command-file) checks both"
+        )
+    if cid != "server-exits-on-any-load-failure":
+        return None
+    failed = [m for m, (_v, status, _n) in diag.models.items() if status.upper().startswith("UNAVAILABLE")]
+    loaded = [m for m, (_v, status, _n) in diag.models.items() if status.upper() == "READY"]
+    names = ", ".join(failed) or "the model"
+    if "explicit" in (diag.options.get("model_control_mode") or "").lower():
+        return (
+            f"fix the load error of {names} quoted above: a model named by --load-model that fails stops the "
+            "server (add --exit-on-error=false to keep it up for the other models)"
+        )
+    if loaded:
+        keep = " ".join(f"--load-model={m}" for m in loaded)
+        return f"load only the models that work: --model-control-mode=explicit {keep}; then fix {names}"
+    return (
+        f"fix the load error of {names} quoted above; with several models, load one at a time: "
+        "--model-control-mode=explicit --load-model=NAME"
+    )
