@@ -21,6 +21,7 @@ from triton_doctor.rootcause import RootCauses
 from triton_doctor.runner import RunOptions, run_checks
 from triton_doctor.target import Target, TargetError, TargetInput, build_target
 from triton_doctor.tokens import known_secrets, redact
+from triton_doctor.verdict import model_verdicts
 
 __all__ = ["CheckRequest", "make_console", "run_check_command", "sample_paths", "write_output"]
 
@@ -116,6 +117,8 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     start = time.monotonic()
     try:
         results = _run_with_progress(console, selected, ctx, target, req, policy, secrets, skipped)
+        present, missing = ctx.selected_models()
+        verdicts = model_verdicts(results, present + missing)
     finally:
         ctx.close()
     if ctx.teardown_note:
@@ -127,6 +130,7 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
         results=tuple(results),
         load_errors=tuple(registry.errors),
         duration_ms=int((time.monotonic() - start) * 1000),
+        verdicts=verdicts,
     )
     from triton_doctor.report.text import render_summary
 

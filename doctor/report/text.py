@@ -112,3 +112,9 @@ def render_summary(console: Console, report: Report, exit_code: int) -> None:
         console.print(f"Doctor found issues: {', '.join(parts)} (exit {exit_code}).", highlight=False)
     else:
         console.print(f"No issues found: {', '.join(parts)}.", highlight=False)
+    if report.verdicts:
+        from triton_doctor.verdict import matrix_lines
+
+        image = report.target.get("image")
+        for line in matrix_lines(report.verdicts, report.results, str(image) if image else None):
+            console.print(escape(printable(line)), highlight=False, soft_wrap=True)
