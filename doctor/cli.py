@@ -537,7 +537,8 @@ def fix(
 @click.option("--no-client", is_flag=True, help="Leave out the curl and Python client calls.")
 def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
     """Print the docker run for bash, PowerShell and cmd, a compose service, and client calls."""
-    from triton_doctor.runcmd import command_text, spec_for_target
+    from triton_doctor.deploy.printed import printed_command
+    from triton_doctor.runcmd import command_text
     from triton_doctor.target import TargetError, build_target
 
     try:
@@ -546,7 +547,14 @@ def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
         _fail_usage(str(exc))
         return
     chosen = list(shells) or ["bash", "powershell", "cmd", "compose"]
-    click.echo(command_text(spec_for_target(built), chosen, client=not no_client), nl=False)  # type: ignore[arg-type]
+    printed = printed_command(built)
+    for note in printed.notes:
+        click.echo(f"note: {note}", err=True)
+    for warning in printed.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(command_text(printed.spec, chosen, client=not no_client), nl=False)  # type: ignore[arg-type]
+    if printed.warnings:
+        sys.exit(1)
 
 
 @cli.command(context_settings=CONTEXT)
