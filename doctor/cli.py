@@ -33,6 +33,11 @@ Exit codes:
   2  usage or configuration error (bad flag, unreadable target)
   3  the doctor could not decide (a check errored or timed out)"""
 
+BUNDLE_EXIT_CODES = """\b
+Exit codes:
+  0  the archive is written (the verdict is in its report.json)
+  2  usage or configuration error (bad flag, unreadable target, archive not writable)"""
+
 
 #: The report options that check and up share (each use makes its own click Option).
 _REPORT_FORMAT = click.option(
@@ -408,7 +413,7 @@ def logs(source: str, skip: tuple[str, ...], fmt: str, outputs: tuple[str, ...],
     sys.exit(code)
 
 
-@cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)
+@cli.command(context_settings=CONTEXT, epilog=BUNDLE_EXIT_CODES)
 @_target_options
 @click.option(
     "--output", "bundle_output", metavar="FILE", help="The archive (default: triton-doctor-bundle-<UTC time>.tar.gz)."

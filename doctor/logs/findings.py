@@ -9,6 +9,8 @@ UNAVAILABLE for a reason nothing else explains is reported too, without a catalo
 
 from __future__ import annotations
 
+import re
+
 from triton_doctor.check import FindingFactory
 from triton_doctor.context import Context
 from triton_doctor.knowledge import CATALOG
@@ -54,6 +56,19 @@ def _remedy_for_quoted(root: str, line_no: int, source: str = "") -> str:
     )
 
 
+_QUOTED_AFTER = re.compile(r"""\s*(['"])([^'"]{1,120})\1""")
+
+
+def _shown(hit: Hit) -> str:
+    """The matched words, plus the quoted name right after them ("for model" -> "for model 'gemma'")."""
+    at = hit.text.find(hit.fragment) if hit.fragment else -1
+    if at < 0:
+        return hit.fragment
+    rest = hit.text[at + len(hit.fragment) :]
+    match = _QUOTED_AFTER.match(rest)
+    return hit.fragment + rest[: match.end()] if match else hit.fragment
+
+
 def _fill(template: str, hit: Hit) -> str:
     """``template`` with ``{name}`` replaced by the signature's named groups (``{model}``)."""
     for name, value in hit.groups:
@@ -84,7 +99,7 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str, deployment: Deployment | 
         f.add(
             severity,
             cid,
-            f"{hits[0].fragment} (line {where}): {_fill(entry.cause, hits[0])}",
+            f"{_shown(hits[0])} (line {where}): {_fill(entry.cause, hits[0])}",
             evidence=_evidence([(h.line_no, h.text) for h in hits]),
             remedy=remedy_for(cid, hits[0], known, log_vllm=diag.vllm_version, release=diag.release)
             or _fill(entry.remedy, hits[0]),

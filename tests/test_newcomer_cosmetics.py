@@ -1,0 +1,38 @@
+"""The cosmetic items of issue 21, one test each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ROOT, run_cli
+from triton_doctor.report.safe import one_line
+
+
+def test_tab_in_a_progress_line_is_a_space() -> None:
+    assert one_line("I1124 model_lifecycle.cc:473]\tloading: tiny:1") == "I1124 model_lifecycle.cc:473] loading: tiny:1"
+    assert one_line("a\nb") == "a\\x0ab"
+
+
+def test_log_finding_names_the_model_after_for_model() -> None:
+    text = run_cli("logs", str(ROOT / "fixtures" / "logs" / "max-batch-size-nonzero.log")).stderr
+    assert "auto-complete-config function for model 'gemma' (line 23): max_batch_size is not 0" in text
+    assert "for model (line" not in text
+
+
+def test_bundle_help_lists_only_its_own_exit_codes() -> None:
+    text = run_cli("bundle", "--help").stdout
+    assert "0  the archive is written" in text
+    assert "--fail-on" not in text and "\n  1  " not in text and "\n  3  " not in text
+
+
+def test_driver_evidence_has_no_question_mark_for_an_unknown_driver() -> None:
+    import json
+
+    replay = ROOT / "tests" / "data" / "nvml" / "h100-80gb-driver580.json"
+    report = run_cli(
+        "check", "--only", "gpu-driver", "--image", "nvcr.io/nvidia/tritonserver:26.07-vllm-python-py3",
+        "--format", "json", env={"TRITON_DOCTOR_NVML_REPLAY": str(replay)},
+    ).json()  # fmt: skip
+    evidence = [f["evidence"] for c in report["checks"] for f in c["findings"] if f["id"].startswith("gpu-driver")]
+    assert any("built on CUDA 13.3.0 (the support matrix names no driver for it)" in e for e in evidence)
+    assert not any("driver ?" in e for e in evidence), json.dumps(evidence)
