@@ -8,6 +8,7 @@ from triton_doctor.check import Check, FindingFactory
 from triton_doctor.context import Context
 from triton_doctor.core.closest import closest_dir
 from triton_doctor.mountpaths import resolve_source
+from triton_doctor.probes.docker_probe import PROBE_IMAGE, PROBE_LABEL
 from triton_doctor.results import Category, Outcome
 
 
@@ -82,7 +83,15 @@ class MountDaemonView(Check):
                     "seen", f"{result.target}: {len(result.entries)} entries ({shown or 'empty'})", evidence=evidence
                 )
         bad = [x for x in f.findings if x.severity.value != "info"]
-        return f.outcome(f"{len(binds)} mount(s) tested through the daemon" + (f", {len(bad)} failed" if bad else ""))
+        how = (
+            ""
+            if image
+            else f" (in containers of the empty image {PROBE_IMAGE}, labelled {PROBE_LABEL}, created, never "
+            "started, removed with the image unless TRITON_DOCTOR_KEEP_PROBE_IMAGE=1)"
+        )
+        return f.outcome(
+            f"{len(binds)} mount(s) tested through the daemon" + (f", {len(bad)} failed" if bad else "") + how
+        )
 
 
 def _rejected_remedy(source: str, target: str) -> str:

@@ -69,7 +69,8 @@ class RootCauses:
                 replace(
                     finding,
                     message=f"{finding.message} (same cause as {first} above)",
-                    evidence="",
+                    # A host-wide cause seen another way (the daemon refusing --gpus all) keeps that proof.
+                    evidence=finding.evidence if finding.catalog_id in HOST_WIDE else "",
                     remedy=f"see {first} above",
                 )
             )

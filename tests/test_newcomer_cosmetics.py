@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, run_cli
 from triton_doctor.report.safe import one_line
 
@@ -36,3 +38,44 @@ def test_driver_evidence_has_no_question_mark_for_an_unknown_driver() -> None:
     evidence = [f["evidence"] for c in report["checks"] for f in c["findings"] if f["id"].startswith("gpu-driver")]
     assert any("built on CUDA 13.3.0 (the support matrix names no driver for it)" in e for e in evidence)
     assert not any("driver ?" in e for e in evidence), json.dumps(evidence)
+
+
+class _Images:
+    def __init__(self) -> None:
+        self.removed: list[str] = []
+
+    def remove(self, ref: str) -> None:
+        self.removed.append(ref)
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.images = _Images()
+
+    def close(self) -> None:
+        pass
+
+
+def test_probe_image_is_removed_when_this_run_made_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from triton_doctor.probes.docker_probe import PROBE_IMAGE, DockerProbe
+
+    for keep, made, expected in (("", True, [PROBE_IMAGE]), ("1", True, []), ("", False, [])):
+        monkeypatch.setenv("TRITON_DOCTOR_KEEP_PROBE_IMAGE", keep)
+        probe = DockerProbe(timeout=1)
+        client = _Client()
+        probe._client = client
+        probe._made_probe_image = made
+        probe.close()
+        assert client.images.removed == expected, (keep, made)
+
+
+def test_mount_probe_says_which_image_it_used(tmp_path: Path) -> None:
+    from tests.dockerutil import docker_client
+
+    docker_client()  # skips without a daemon
+    (tmp_path / "model_repository").mkdir()
+    text = run_cli(
+        "check", "--only", "mount-daemon-view", "--offline", "--mount", f"{tmp_path / 'model_repository'}:/models",
+        "--repo", str(tmp_path / "model_repository"),
+    ).stderr  # fmt: skip
+    assert "in containers of the empty image triton-doctor/probe:1, labelled io.triton-doctor.owned" in text, text
