@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
 from triton_doctor.core.closest import closest
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
 
 

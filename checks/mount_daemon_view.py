@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
 from triton_doctor.core.closest import closest_dir
-from triton_doctor.mountpaths import resolve_source
+from triton_doctor.deploy.mountpaths import resolve_source
+from triton_doctor.facts.context import Context
 from triton_doctor.probes.docker_probe import PROBE_IMAGE, PROBE_LABEL
 from triton_doctor.results import Category, Outcome
 

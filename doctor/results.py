@@ -219,7 +219,7 @@ class Report:
     load_errors: tuple[tuple[str, str], ...] = ()
     duration_ms: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    #: One verdict per model (``check`` only; see :mod:`triton_doctor.verdict`).
+    #: One verdict per model (``check`` only; see :mod:`triton_doctor.report.verdict`).
     verdicts: tuple[ModelVerdict, ...] = ()
 
     def count(self, status: Status) -> int:

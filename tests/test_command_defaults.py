@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import run_cli
 from triton_doctor.app import sample_paths
-from triton_doctor.gpuplan import newest_tags
+from triton_doctor.facts.placement import newest_tags
 from triton_doctor.probes.nvml_probe import GpuFacts
 
 H100 = Path(__file__).parent / "data" / "nvml" / "h100-80gb-driver580.json"

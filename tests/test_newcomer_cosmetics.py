@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_cli
-from triton_doctor.report.safe import one_line
+from triton_doctor.report.redact import one_line
 
 
 def test_tab_in_a_progress_line_is_a_space() -> None:

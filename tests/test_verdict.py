@@ -8,8 +8,8 @@ from typing import Any
 
 from tests.conftest import run_cli, validate_report
 from triton_doctor.fixdata import Applicability, Fix
+from triton_doctor.report.verdict import matrix_lines, model_verdicts
 from triton_doctor.results import Category, CheckResult, Finding, Severity, Status, Verdict
-from triton_doctor.verdict import matrix_lines, model_verdicts
 
 
 def test_sample_guide_verdicts_in_text_and_json(report_schema: dict[str, Any]) -> None:

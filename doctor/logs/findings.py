@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from triton_doctor.check import FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.knowledge import CATALOG
-from triton_doctor.logs import Hit, LogDiagnosis, load_catalog
+from triton_doctor.logs.catalog import Hit, LogDiagnosis, load_catalog
 from triton_doctor.logs.remedies import Deployment, remedy_for, wrapper_remedy
 from triton_doctor.results import Location, Outcome, Severity
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from triton_doctor.core.closest import closest
 from triton_doctor.knowledge import IMAGES, image_for_tag, known_engine_args, suggest_engine_arg
-from triton_doctor.logs import Hit, LogDiagnosis
+from triton_doctor.logs.catalog import Hit, LogDiagnosis
 
 __all__ = ["Deployment", "remedy_for", "wrapper_remedy"]
 

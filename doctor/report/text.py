@@ -29,7 +29,7 @@ def render_result(console: Console, result: CheckResult, *, verbose: bool) -> No
     """Print one check's block."""
     from rich.markup import escape
 
-    from triton_doctor.report.safe import printable_result
+    from triton_doctor.report.redact import printable_result
 
     result = printable_result(result)  # no raw control characters from logs, configs or servers
     mark, style = MARK[result.status]
@@ -92,7 +92,7 @@ def render_summary(console: Console, report: Report, exit_code: int) -> None:
     """Print load errors and the closing line."""
     from rich.markup import escape
 
-    from triton_doctor.report.safe import printable
+    from triton_doctor.report.redact import printable
 
     for ep, err in report.load_errors:
         text = f"plugin not loaded: {printable(ep)}: {printable(err)}"
@@ -113,7 +113,7 @@ def render_summary(console: Console, report: Report, exit_code: int) -> None:
     else:
         console.print(f"No issues found: {', '.join(parts)}.", highlight=False)
     if report.verdicts:
-        from triton_doctor.verdict import matrix_lines
+        from triton_doctor.report.verdict import matrix_lines
 
         image = report.target.get("image")
         for line in matrix_lines(report.verdicts, report.results, str(image) if image else None):
