@@ -79,3 +79,23 @@ def test_mount_probe_says_which_image_it_used(tmp_path: Path) -> None:
         "--repo", str(tmp_path / "model_repository"),
     ).stderr  # fmt: skip
     assert "in containers of the empty image triton-doctor/probe:1, labelled io.triton-doctor.owned" in text, text
+
+
+def test_a_pass_with_models_not_checked_is_not_a_plain_check_mark(tmp_path: Path) -> None:
+    # The sample guide's Hub model cannot be read here (the Hub is a closed port): its max_model_len is unknown.
+    text = run_cli("check", "--sample", "guide", "--only", "max-model-len").stderr
+    line = next(x for x in text.splitlines() if "max_model_len fits the model" in x)
+    assert line.startswith("[~] ") and "not checked: gemma:" in line, line
+    assert "[✓] max_model_len" not in text
+
+
+def test_server_mode_does_not_call_an_invisible_local_model_found(tmp_path: Path) -> None:
+    model = tmp_path / "model_repository" / "tiny"
+    (model / "1").mkdir(parents=True)
+    (model / "config.pbtxt").write_text('name: "tiny"\nbackend: "vllm"\nmax_batch_size: 0\n')
+    (model / "1" / "model.json").write_text('{"model": "/local_models/tiny", "max_model_len": 4096}')
+    text = run_cli(
+        "check", "--server", "http://127.0.0.1:9", "--only", "model-source,max-model-len", cwd=tmp_path
+    ).stderr  # fmt: skip
+    assert "weights source found" not in text and "no config.json" not in text, text
+    assert "/local_models/tiny is inside the running server (--server): its files are not visible here" in text
