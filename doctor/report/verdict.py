@@ -32,6 +32,8 @@ STAGES = {
 # Skip reasons that mean a fact could not be had here, rather than "nothing to look at".
 _MISSING_FACT = ("offline", "needs the network", "not in the hf cache", "did not answer", "no nvml")
 _SHOWN = 3
+#: Above this many models only those that do not simply run are named (as the headlines do).
+BRIEF = 5
 
 
 def _errors(results: Sequence[CheckResult], model: str) -> list[Finding]:
@@ -50,7 +52,7 @@ def _missing(results: Sequence[CheckResult], model: str) -> list[str]:
         for name, reason in result.not_judged:
             if name == model:
                 why.setdefault(reason, []).append(result.check)
-        if result.status is Status.SKIP and result.category in STAGES:
+        if result.status is Status.SKIP and result.category in STAGES and not result.not_judged:
             reason = result.skip_reason or ""
             if any(word in reason.lower() for word in _MISSING_FACT):
                 why.setdefault(reason, []).append(result.check)
@@ -91,6 +93,11 @@ def stages_checked(results: Sequence[CheckResult]) -> tuple[list[str], list[str]
     return [n for c, n in STAGES.items() if c in ran], [n for c, n in STAGES.items() if c not in ran]
 
 
+def _generic(reason: str, model: str) -> str:
+    """A reason without the model's own name, so that models with the same cause group together."""
+    return reason.replace(f"{model}: ", "").replace(model, "<the model>")
+
+
 def _words(row: ModelVerdict, unsafe: bool) -> str:
     shown = ", ".join(row.reasons[:_SHOWN]) + (
         f" +{len(row.reasons) - _SHOWN} more" if len(row.reasons) > _SHOWN else ""
@@ -122,14 +129,22 @@ def matrix_lines(
         for f in r.findings
         if f.fix is not None and f.fix.applicability is Applicability.UNSAFE and f.severity is Severity.ERROR
     }
-    width = min(max(len(v.model) for v in verdicts), 40)
-    for row in verdicts[:limit]:
-        unsafe = any(i in unsafe_ids for i in row.reasons)
-        lines.append(f"  {row.model:<{width}}  {_words(row, unsafe)}")
-    if len(verdicts) > limit:
-        counts: dict[Verdict, int] = {}
-        for row in verdicts[limit:]:
-            counts[row.verdict] = counts.get(row.verdict, 0) + 1
-        rest = ", ".join(f"{n} {v.value}" for v, n in counts.items())
-        lines.append(f"  ... {len(verdicts) - limit} more ({rest}; --format json lists them all)")
+    if len(verdicts) <= BRIEF:
+        width = min(max(len(v.model) for v in verdicts), 40)
+        for row in verdicts:
+            unsafe = any(i in unsafe_ids for i in row.reasons)
+            lines.append(f"  {row.model:<{width}}  {_words(row, unsafe)}")
+        return lines
+    # Many models: one line per verdict and reason, naming a few models (--format json lists them all).
+    groups: dict[tuple[Verdict, tuple[str, ...]], list[str]] = {}
+    for row in verdicts:
+        reasons = tuple(_generic(r, row.model) for r in row.reasons)
+        groups.setdefault((row.verdict, reasons), []).append(row.model)
+    for (verdict, reasons), models in list(groups.items())[:limit]:
+        named = ", ".join(models[:3]) + (f" +{len(models) - 3} more" if len(models) > 3 else "")
+        row = ModelVerdict(model="", verdict=verdict, reasons=reasons)
+        unsafe = any(i in unsafe_ids for i in reasons)
+        lines.append(f"  {len(models)} model(s) ({named}): {_words(row, unsafe)}")
+    if len(groups) > limit:
+        lines.append(f"  {len(groups) - limit} more kinds of verdict (--format json lists every model)")
     return lines
