@@ -49,7 +49,8 @@ class GpuDriver(Check):
         verdict = driver_verdict(facts, image)
         evidence = (
             f"driver {facts.driver_version} supports CUDA {facts.cuda_version}; image {image.tag} is built on "
-            f"CUDA {image.cuda} with driver {image.driver or '?'}"
+            f"CUDA {image.cuda}"
+            + (f" with driver {image.driver}" if image.driver else " (the support matrix names no driver for it)")
         )
         if verdict == "too-old":
             need = parse_version(image.cuda)[0]

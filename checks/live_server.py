@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.facts.context import Context
-from triton_doctor.logs.findings import diagnosis_outcome
+from triton_doctor.logs.findings import diagnosis_outcome, log_deployment
 from triton_doctor.logs.scan import scan_lines
 from triton_doctor.results import Category, Finding, Outcome
 
@@ -90,7 +90,7 @@ class LiveServer(Check):
         diag = out.diagnosis or scan_lines([out.detail])
         from_log = [
             replace(x, remedy=f"{x.remedy}; {CPU_ONLY}") if x.catalog_id == "docker-gpu-runtime-missing" else x
-            for x in relabel(diagnosis_outcome(diag, where).findings, self.id)
+            for x in relabel(diagnosis_outcome(diag, where, log_deployment(ctx)).findings, self.id)
         ]
         if out.state == "no-image":
             f.error("no-image", out.detail, remedy=f"docker pull {ctx.target.image}")

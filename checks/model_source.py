@@ -95,14 +95,8 @@ class ModelSource(Check):
             return
         local = ctx.local_model(value)
         if local.mount is None and ctx.target.server_url:
-            f.info(
-                "not-mounted",
-                f"{value!r}: the running server's mounts are not known here (--server); its repository index "
-                "says whether the model loaded",
-                model=model.name,
-                location=loc,
-            )
-            return
+            # Not "found": the running server's files are not visible from here (server-models reads its index).
+            raise NotEvaluable(f"{value} is inside the running server (--server): its files are not visible here")
         if local.mount is None:
             targets = ", ".join(sorted({m.target for m in ctx.target.mounts})) or "none"
             top = "/" + value.strip("/").split("/")[0]

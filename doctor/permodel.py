@@ -41,14 +41,16 @@ def per_model(
     findings = FindingFactory(check_id)
     skipped: list[str] = []
     checked: list[str] = []
+    unjudged: list[tuple[str, str]] = []
     for name in present:
         try:
             evaluate(ctx.model(name), findings)
             checked.append(name)
         except NotEvaluable as why:
             skipped.append(f"{name}: {why}")
+            unjudged.append((name, str(why)))
     if not checked:
-        outcome = Outcome(skip_reason="; ".join(skipped))
+        outcome = Outcome(skip_reason="; ".join(skipped), not_judged=tuple(unjudged))
         if len(skipped) <= BRIEF_ABOVE:
             return outcome
         reasons = Counter(part.split(": ", 1)[1] for part in skipped)
@@ -64,7 +66,7 @@ def per_model(
     summary = "; ".join(parts)
     if skipped:
         summary += f"; not checked: {'; '.join(skipped)}"
-    outcome = findings.outcome(summary)
+    outcome = replace(findings.outcome(summary), not_judged=tuple(unjudged))
     if len(checked) + len(skipped) <= BRIEF_ABOVE:
         return outcome
     # Many models: counts, then only the models with findings (-v and the machine formats list them all).

@@ -1,5 +1,7 @@
 """One root cause, one report: a later finding with the same catalog id about the same path refers to the first.
 
+A host-wide cause (no GPU runtime, no NVIDIA driver: ``HOST_WIDE``) needs no shared path.
+
 A mistyped bind source is seen by three checks (the source is missing, the daemon rejects the mount, the
 repository does not exist). Each check stays honest about its own status, but the text says the cause once:
 the later findings keep their severity (exit codes and machine reports do not change) and become one line,
@@ -26,6 +28,18 @@ def _paths(finding: Finding) -> set[str]:
     return {p for p in found if len(p) > 1}
 
 
+#: Causes that belong to the host, not to a path: every later finding with the same catalog id is the same
+#: cause (no GPU runtime is seen by the static check, the --gpus all probe and the container start).
+HOST_WIDE = frozenset(
+    {
+        "docker-gpu-runtime-missing",
+        "nvml-library-missing",
+        "wsl-no-gpu-adapter",
+        "nvml-unknown-error-after-reload",
+    }
+)
+
+
 class RootCauses:
     """Links each run's findings to the first finding of the same cause (catalog id + a shared path)."""
 
@@ -42,6 +56,8 @@ class RootCauses:
                 findings.append(finding)
                 continue
             keys = [(finding.catalog_id, path) for path in _paths(finding)]
+            if finding.catalog_id in HOST_WIDE:
+                keys.append((finding.catalog_id, "(host)"))
             first = next((self._first[k] for k in keys if k in self._first and self._first[k] != finding.id), None)
             if first is None:
                 for key in keys:
@@ -53,7 +69,8 @@ class RootCauses:
                 replace(
                     finding,
                     message=f"{finding.message} (same cause as {first} above)",
-                    evidence="",
+                    # A host-wide cause seen another way (the daemon refusing --gpus all) keeps that proof.
+                    evidence=finding.evidence if finding.catalog_id in HOST_WIDE else "",
                     remedy=f"see {first} above",
                 )
             )

@@ -215,6 +215,7 @@ def run_checks(
                 duration_ms=duration,
                 skip_reason=outcome.skip_reason,
                 brief=outcome.brief,
+                not_judged=outcome.not_judged,
             )
         results[check.id] = result
         if on_done is not None:

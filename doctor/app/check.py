@@ -20,6 +20,7 @@ from triton_doctor.registry import Registry, load_registry
 from triton_doctor.report.console import make_console
 from triton_doctor.report.emit import emit, parse_outputs
 from triton_doctor.report.redact import redact_data, redact_result
+from triton_doctor.report.verdict import model_verdicts
 from triton_doctor.report.writer import write_output
 from triton_doctor.results import CheckResult, ExitCode, Report
 from triton_doctor.rootcause import RootCauses
@@ -107,6 +108,8 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     start = time.monotonic()
     try:
         results = _run_with_progress(console, selected, ctx, target, req, policy, secrets, skipped)
+        present, missing = ctx.selected_models()
+        verdicts = model_verdicts(results, present + missing)
     finally:
         ctx.close()
     if ctx.teardown_note:
@@ -118,6 +121,7 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
         results=tuple(results),
         load_errors=tuple(registry.errors),
         duration_ms=int((time.monotonic() - start) * 1000),
+        verdicts=verdicts,
     )
     from triton_doctor.report.text import render_summary
 

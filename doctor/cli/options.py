@@ -25,6 +25,11 @@ Exit codes:
   2  usage or configuration error (bad flag, unreadable target)
   3  the doctor could not decide (a check errored or timed out)"""
 
+BUNDLE_EXIT_CODES = """\b
+Exit codes:
+  0  the archive is written (the verdict is in its report.json)
+  2  usage or configuration error (bad flag, unreadable target, archive not writable)"""
+
 
 #: The report options that check and up share (each use makes its own click Option).
 REPORT_FORMAT = click.option(

@@ -78,7 +78,7 @@ def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
     from triton_doctor.deploy.inputs import build_target
     from triton_doctor.deploy.render import command_text
     from triton_doctor.deploy.target import TargetError
-    from triton_doctor.facts.sizing import spec_for_target
+    from triton_doctor.facts.printed import printed_command
 
     try:
         built, _config = build_target(build_target_input(target))
@@ -86,7 +86,14 @@ def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
         fail_usage(str(exc))
         return
     chosen = list(shells) or ["bash", "powershell", "cmd", "compose"]
-    click.echo(command_text(spec_for_target(built), chosen, client=not no_client), nl=False)  # type: ignore[arg-type]
+    printed = printed_command(built)
+    for note in printed.notes:
+        click.echo(f"note: {note}", err=True)
+    for warning in printed.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(command_text(printed.spec, chosen, client=not no_client), nl=False)  # type: ignore[arg-type]
+    if printed.warnings:
+        sys.exit(1)
 
 
 @click.command(context_settings=CONTEXT)

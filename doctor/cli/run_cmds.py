@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from triton_doctor.cli.options import (
+    BUNDLE_EXIT_CODES,
     CONTEXT,
     EXIT_CODES,
     FAIL_ON,
@@ -161,7 +162,7 @@ def logs(source: str, skip: tuple[str, ...], fmt: str, outputs: tuple[str, ...],
     sys.exit(code)
 
 
-@click.command(context_settings=CONTEXT, epilog=EXIT_CODES)
+@click.command(context_settings=CONTEXT, epilog=BUNDLE_EXIT_CODES)
 @target_options
 @click.option(
     "--output", "bundle_output", metavar="FILE", help="The archive (default: triton-doctor-bundle-<UTC time>.tar.gz)."

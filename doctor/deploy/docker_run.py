@@ -209,6 +209,8 @@ def _parse_tritonserver(run: DockerRun) -> None:
 
 def parse_docker_run(text: str, dialect: Dialect | None = None) -> DockerRun:
     """Parse a ``docker run`` command line; raise :class:`DockerCommandError` with the fix on bad input."""
+    # Whole-line comments (what `triton-doctor command > run.sh` writes around the command) are not words.
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("#", "REM ", "::")))
     words, dialect = split_command(text.strip(), dialect)
     # Skip a leading "sudo", "MSYS_NO_PATHCONV=1" and friends, then require docker [container] run.
     i = 0

@@ -241,6 +241,9 @@ def _compose(spec: ContainerSpec) -> str:
             "              count: all",
             "              capabilities: [gpu]",
         ]
+    named = [m.source for m in spec.mounts if m.type == "volume" and m.source]
+    if named:  # a named volume is declared at the top level, or compose refuses the file
+        out += ["volumes:", *(f"  {name}: {{}}" for name in dict.fromkeys(named))]
     return "\n".join(out)
 
 

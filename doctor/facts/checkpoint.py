@@ -284,6 +284,10 @@ def read_checkpoint(ctx: Context, source: str) -> CheckpointRead:
 
     if source.startswith("/"):
         local = ctx.local_model(source)
+        if local.mount is None and ctx.target.server_url:
+            return CheckpointRead(
+                None, f"{source} is inside the running server (--server): its files are not visible here"
+            )
         if local.config is None or local.host is None:
             return CheckpointRead(None, "no config.json (see model-source)")
         if local.config.error is not None or not isinstance(local.config.data, dict):

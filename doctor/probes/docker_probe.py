@@ -78,6 +78,8 @@ class DockerProbe:
     def __init__(self, timeout: float | None = None) -> None:
         self.timeout = timeout or float(os.environ.get("TRITON_DOCTOR_DOCKER_TIMEOUT", TIMEOUT_S))
         self._client: Any = None
+        #: This run imported the probe image (it removes it on close).
+        self._made_probe_image = False
 
     def client(self) -> Any:
         """The SDK client (created once; raises on failure)."""
@@ -88,7 +90,14 @@ class DockerProbe:
         return self._client
 
     def close(self) -> None:
-        """Close the SDK client's connections."""
+        """Remove the probe image this run imported (unless TRITON_DOCTOR_KEEP_PROBE_IMAGE=1), close the SDK
+        client's connections."""
+        if self._client is not None and self._made_probe_image:
+            self._made_probe_image = False
+            if os.environ.get("TRITON_DOCTOR_KEEP_PROBE_IMAGE", "") not in {"1", "true", "yes"}:
+                # Never forced: a container another doctor created from it keeps it (and removes it later).
+                with contextlib.suppress(Exception):
+                    self._client.images.remove(PROBE_IMAGE)
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
@@ -168,6 +177,7 @@ class DockerProbe:
             client.api.import_image_from_data(
                 buffer.getvalue(), repository=repo, tag=tag, changes=[f"LABEL {PROBE_LABEL}=probe"]
             )
+            self._made_probe_image = True
         return PROBE_IMAGE
 
     def probe_mounts(self, mounts: list[tuple[str, str, bool]], image: str | None = None) -> list[MountProbeResult]:
@@ -181,12 +191,24 @@ class DockerProbe:
             mount = docker.types.Mount(target=target, source=source, type="bind", read_only=readonly)
             container_id: str | None = None
             try:
-                created = client.api.create_container(
-                    ref,
-                    command=["/triton-doctor-probe"],
-                    labels={PROBE_LABEL: "mount-probe"},
-                    host_config=client.api.create_host_config(mounts=[mount]),
-                )
+                try:
+                    created = client.api.create_container(
+                        ref,
+                        command=["/triton-doctor-probe"],
+                        labels={PROBE_LABEL: "mount-probe"},
+                        host_config=client.api.create_host_config(mounts=[mount]),
+                    )
+                except docker.errors.ImageNotFound:
+                    if image is not None:
+                        raise
+                    # Another doctor removed its probe image in between: import it again, once.
+                    ref = self.ensure_probe_image()
+                    created = client.api.create_container(
+                        ref,
+                        command=["/triton-doctor-probe"],
+                        labels={PROBE_LABEL: "mount-probe"},
+                        host_config=client.api.create_host_config(mounts=[mount]),
+                    )
                 container_id = created["Id"]
                 # The archive is read only up to 50 entries (it may hold gigabytes of weights): close the
                 # response then, or its half-read connection blocks the removal below, which left the

@@ -39,8 +39,9 @@ def printable(text: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """``text`` as one line: newlines and tabs escaped too (progress lines, a log line)."""
-    return _UNSAFE_LINE.sub(_visible, text)
+    """``text`` as one line (progress lines, a log line): newlines escaped too; a tab, only white space
+    that a log uses between columns, shown as one space rather than ``\x09``."""
+    return _UNSAFE_LINE.sub(_visible, text.replace("\t", " "))
 
 
 def xml_safe(text: str) -> str:
