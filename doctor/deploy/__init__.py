@@ -1,0 +1,1 @@
+"""The deployment as data and its readers (docker run, compose)."""
