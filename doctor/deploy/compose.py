@@ -483,6 +483,8 @@ def load_project(
         paths = [found]
     directory = paths[0].parent
     environment, dotenv = _project_env(directory, env_in)
+    # Compose runs with the project folder as its working directory: ${PWD} is that folder unless set.
+    environment.setdefault("PWD", str(directory))
     active = set(profiles) or {p for p in environment.get("COMPOSE_PROFILES", "").split(",") if p.strip()}
 
     interp = _Interp(environment, "")
@@ -502,7 +504,8 @@ def load_project(
                 written_env.setdefault(str(name), {}).update(_env_mapping(svc.get("environment"), str(path)))
         documents.append((path, _interpolate(data, interp, 1)))
 
-    raw_services, sources, model = _build(documents, directory, interp, written_env)
+    display = {path: _display(path, cwd) for path in paths}
+    raw_services, sources, model = _build(documents, directory, interp, written_env, display)
     name = next((str(d["name"]) for _, d in reversed(documents) if d.get("name")), "")
     name = _normalize_project_name(name or environment.get("COMPOSE_PROJECT_NAME", "") or directory.name)
     model["name"] = name
@@ -556,7 +559,18 @@ def _run_compose(
         raise ComposeError(f"{paths[0]}: docker compose config printed no JSON ({exc.msg})") from None
     if not isinstance(data, dict):
         raise ComposeError(f"{paths[0]}: docker compose config printed no JSON object")
-    return data
+    return _unescape(data)  # type: ignore[no-any-return]
+
+
+def _unescape(value: Any) -> Any:
+    """``docker compose config`` writes every literal ``$`` as ``$$`` (its output stays a valid compose file)."""
+    if isinstance(value, dict):
+        return {k: _unescape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unescape(v) for v in value]
+    if isinstance(value, str):
+        return value.replace("$$", "$")
+    return value
 
 
 # -- the doctor's own reader: merge, extends, normalise --------------------------------------------------------------
@@ -567,6 +581,7 @@ def _build(
     directory: Path,
     interp: _Interp,
     raw_env: Mapping[str, Mapping[str, str | None]],
+    display: Mapping[Path, str],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, SourceMap], dict[str, Any]]:
     services: dict[str, dict[str, Any]] = {}
     marks: dict[str, dict[str, Location]] = {}
@@ -585,11 +600,26 @@ def _build(
             resolved = _extend(svc, doc_services, path, directory, path, interp, 0)
             normalised = _normalise_service(resolved, directory, path)
             services[name] = _merge_service(services.get(name, {}), normalised)
-            _mark(str(name), svc, path, doc_services.lines.get(name, 1), marks, short, directory)
+            _mark(str(name), svc, display[path], doc_services.lines.get(name, 1), marks, short, directory)
         top_volumes = doc.get("volumes") or {}
         if isinstance(top_volumes, dict):
             for key, spec in top_volumes.items():
                 volumes[key] = {**volumes.get(key, {}), **(dict(spec) if isinstance(spec, dict) else {})}
+    for name, svc in services.items():
+        for env_file in svc.get("env_file") or []:
+            if env_file.get("required", True) and not Path(env_file["path"]).is_file():
+                where = marks.get(name, {}).get("env_file") or documents[0][0]
+                raise ComposeError(
+                    f"{where}: env file {env_file['path']} not found: create it, or write "
+                    "env_file: [{path: ..., required: false}]"
+                )
+        for vol in svc.get("volumes") or []:
+            if vol.get("type") == "volume" and vol.get("source") and vol["source"] not in volumes:
+                where = marks.get(name, {}).get(f"volume:{vol.get('target')}")
+                raise ComposeError(
+                    f"{where or documents[0][0]}: service {name!r} refers to undefined volume {vol['source']!r}: "
+                    f"declare it under the top-level volumes: key, or write a path (./{vol['source']}) for a bind mount"
+                )
     model: dict[str, Any] = {"services": {k: _canonical(v) for k, v in services.items()}}
     if volumes:
         model["volumes"] = {
@@ -729,6 +759,10 @@ def _volume(value: Any, directory: Path) -> dict[str, Any]:
     if first < 0:
         return {"type": "volume", "target": text}
     source, rest = parts[:first], parts[first + 1 :]
+    if not source or not rest:
+        raise ComposeError(
+            f"volume {text!r}: empty section between colons (is the variable that names the folder unset?)"
+        )
     target, _, opts = rest.partition(":")
     bind = source.startswith((".", "/", "~", "\\")) or bool(offset)
     out = {"type": "bind" if bind else "volume", "source": _host_path(source, directory) if bind else source}
@@ -793,8 +827,23 @@ def _range(text: str) -> list[int]:
         raise ComposeError(f"port {text!r} is not a number or a range like 8000-8002") from None
 
 
-def _count(value: Any) -> Any:
-    return -1 if str(value).strip().lower() == "all" else value
+def _count(value: Any) -> int:
+    text = str(value).strip()
+    if text.lower() == "all":
+        return -1
+    try:
+        return int(text)
+    except ValueError:
+        raise ComposeError(f"GPU count {text[:40]!r}: the only value allowed is 'all' or a number") from None
+
+
+def _at(path: Path, seq: Any, index: int, func: Any, *args: Any) -> Any:
+    """``func(*args)``, its :class:`ComposeError` prefixed with the file and line of ``seq[index]``."""
+    try:
+        return func(*args)
+    except ComposeError as exc:
+        line = seq.lines[index] if isinstance(seq, _Seq) else None
+        raise ComposeError(f"{path}{f':{line}' if line else ''}: {exc}") from None
 
 
 def _normalise_service(svc: Mapping[str, Any], directory: Path, path: Path) -> dict[str, Any]:
@@ -816,9 +865,9 @@ def _normalise_service(svc: Mapping[str, Any], directory: Path, path: Path) -> d
             case "command" | "entrypoint":
                 out[key] = _words(value)
             case "volumes":
-                out[key] = [_volume(v, directory) for v in value or []]
+                out[key] = [_at(path, value, i, _volume, v, directory) for i, v in enumerate(value or [])]
             case "ports":
-                out[key] = [p for v in value or [] for p in _ports(v)]
+                out[key] = [p for i, v in enumerate(value or []) for p in _at(path, value, i, _ports, v)]
             case "shm_size":
                 out[key] = _bytes(value)
             case "gpus":
@@ -891,10 +940,18 @@ def _canonical(svc: Mapping[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps({k: v for k, v in svc.items() if k != "extends"}, default=str))  # type: ignore[no-any-return]
 
 
+def _display(path: Path, cwd: Path) -> str:
+    """``path`` as the user would write it: relative to the working folder when inside it."""
+    try:
+        return str(path.relative_to(cwd.absolute()))
+    except ValueError:
+        return str(path)
+
+
 def _mark(
     name: str,
     svc: _Map,
-    path: Path,
+    display: str,
     line: int,
     marks: dict[str, dict[str, Location]],
     short: dict[str, set[str]],
@@ -902,7 +959,6 @@ def _mark(
 ) -> None:
     """Record where ``svc`` (as written in ``path``) puts each part; a later file wins."""
     here = marks.setdefault(name, {})
-    display = str(path)
     here.setdefault("service", Location(path=display, line=line))
     for key, key_line in svc.lines.items():
         here[str(key)] = Location(path=display, line=key_line)
@@ -1000,9 +1056,16 @@ def service_to_docker_run(service: ComposeService) -> DockerRun:
         else:
             raw = f"--mount type={vtype},source={src},target={target}{',readonly' if readonly else ''}{at}"
         run.mounts.append(Mount(type=vtype, source=src, target=target, readonly=readonly, raw=raw))
+    raw = project.raw_services.get(service.name, {})
+    run.env_files = [str(e["path"]) for e in raw.get("env_file") or [] if Path(str(e["path"])).is_file()]
+    from_files: set[str] = set()
+    for env_file in run.env_files:
+        from_files.update(parse_env_file(_read(Path(env_file)), {}, env_file))
+    written = raw.get("environment") or {}
     for name, value in (svc.get("environment") or {}).items():
+        if name in from_files and name not in written:
+            continue  # from an env_file: read through env_files, as docker run --env-file
         run.env[name] = _env_value(name, value, source, project)
-    run.env_files = [str(e.get("path") if isinstance(e, dict) else e) for e in svc.get("env_file") or []]
     for port in svc.get("ports") or []:
         published = str(port.get("published") or "")
         host = int(published) if published.isdigit() else None
