@@ -80,7 +80,9 @@ _Resolver.add_implicit_resolver(
 )
 _Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
     list("-+0123456789."),
 )
 _Resolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
@@ -141,8 +143,8 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> _Seq:
     return out
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)  # type: ignore[arg-type]
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)  # type: ignore[arg-type]
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)  # type: ignore[type-var]
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)  # type: ignore[type-var]
 
 
 def _load_yaml(text: str, path: str) -> Any:
@@ -420,7 +422,8 @@ def discover(cwd: Path) -> Path | None:
 
 
 def find_compose_binary(environ: Mapping[str, str] | None = None) -> list[str] | None:
-    """The command that runs Compose v2: ``$TRITON_DOCTOR_COMPOSE`` (``none``: never), ``docker compose``, ``docker-compose``."""
+    """The command that runs Compose v2: ``$TRITON_DOCTOR_COMPOSE`` (``none``: never), then ``docker compose``,
+    then ``docker-compose``."""
     env = os.environ if environ is None else environ
     chosen = env.get("TRITON_DOCTOR_COMPOSE", "").strip()
     if chosen.lower() in {"none", "off", "0"}:
@@ -466,7 +469,7 @@ def load_project(
     cwd: Path,
     environ: Mapping[str, str] | None = None,
     profiles: Iterable[str] = (),
-    binary: list[str] | None | bool = True,
+    binary: list[str] | bool | None = True,
     timeout_s: float = COMPOSE_TIMEOUT_S,
 ) -> ComposeProject:
     """Read the project made of ``files`` (``docker compose -f A -f B``) into canonical form.
@@ -488,6 +491,7 @@ def load_project(
     active = set(profiles) or {p for p in environment.get("COMPOSE_PROFILES", "").split(",") if p.strip()}
 
     interp = _Interp(environment, "")
+    display = {path: _display(path, cwd) for path in paths}
     documents: list[tuple[Path, _Map]] = []
     written_env: dict[str, dict[str, str | None]] = {}
     for path in paths:
@@ -498,13 +502,13 @@ def load_project(
             data.lines = {}
         if not isinstance(data, _Map):
             raise ComposeError(f"{path}: a compose file is a mapping with a services: key, found {type(data).__name__}")
-        interp.where = str(path)
-        for name, svc in (data.get("services") or {}).items() if isinstance(data.get("services"), dict) else ():
+        interp.where = display[path]
+        services_written = data.get("services")
+        for name, svc in services_written.items() if isinstance(services_written, dict) else ():
             if isinstance(svc, dict):
                 written_env.setdefault(str(name), {}).update(_env_mapping(svc.get("environment"), str(path)))
         documents.append((path, _interpolate(data, interp, 1)))
 
-    display = {path: _display(path, cwd) for path in paths}
     raw_services, sources, model = _build(documents, directory, interp, written_env, display)
     name = next((str(d["name"]) for _, d in reversed(documents) if d.get("name")), "")
     name = _normalize_project_name(name or environment.get("COMPOSE_PROJECT_NAME", "") or directory.name)
@@ -573,7 +577,7 @@ def _unescape(value: Any) -> Any:
     return value
 
 
-# -- the doctor's own reader: merge, extends, normalise --------------------------------------------------------------
+# -- the doctor's own reader: merge, extends, normalise ----------------------------------------------------
 
 
 def _build(
@@ -588,14 +592,17 @@ def _build(
     short: dict[str, set[str]] = {}
     volumes: dict[str, Any] = {}
     for path, doc in documents:
-        doc_services = doc.get("services") or _Map()
-        if not isinstance(doc_services, dict):
+        doc_services = doc.get("services")
+        if doc_services is None:
+            continue
+        if not isinstance(doc_services, _Map):
             raise ComposeError(f"{path}:{doc.lines.get('services', 1)}: services must be a mapping of service names")
-        for name, svc in doc_services.items():
+        for name, written in doc_services.items():
+            svc = written
             if svc is None:
                 svc = _Map()
                 svc.line, svc.lines = doc_services.lines.get(name, 1), {}
-            if not isinstance(svc, dict):
+            if not isinstance(svc, _Map):
                 raise ComposeError(f"{path}:{doc_services.lines.get(name, 1)}: service {name!r} must be a mapping")
             resolved = _extend(svc, doc_services, path, directory, path, interp, 0)
             normalised = _normalise_service(resolved, directory, path)
@@ -608,23 +615,21 @@ def _build(
     for name, svc in services.items():
         for env_file in svc.get("env_file") or []:
             if env_file.get("required", True) and not Path(env_file["path"]).is_file():
-                where = marks.get(name, {}).get("env_file") or documents[0][0]
+                where: Location | Path | None = marks.get(name, {}).get("env_file") or documents[0][0]
                 raise ComposeError(
                     f"{where}: env file {env_file['path']} not found: create it, or write "
                     "env_file: [{path: ..., required: false}]"
                 )
         for vol in svc.get("volumes") or []:
             if vol.get("type") == "volume" and vol.get("source") and vol["source"] not in volumes:
-                where = marks.get(name, {}).get(f"volume:{vol.get('target')}")
+                where = marks.get(name, {}).get(f"volume:{vol.get('target')}") or documents[0][0]
                 raise ComposeError(
-                    f"{where or documents[0][0]}: service {name!r} refers to undefined volume {vol['source']!r}: "
-                    f"declare it under the top-level volumes: key, or write a path (./{vol['source']}) for a bind mount"
+                    f"{where}: service {name!r} refers to undefined volume {vol['source']!r}: "
+                    f"declare it under the top-level volumes: key, or write ./{vol['source']} for a bind mount"
                 )
     model: dict[str, Any] = {"services": {k: _canonical(v) for k, v in services.items()}}
     if volumes:
-        model["volumes"] = {
-            k: {key: v[key] for key in ("name", "external") if key in v} for k, v in volumes.items()
-        }
+        model["volumes"] = {k: {key: v[key] for key in ("name", "external") if key in v} for k, v in volumes.items()}
     sources = {
         name: SourceMap(marks.get(name, {}), raw_env.get(name, {}), frozenset(short.get(name, set())))
         for name in services
@@ -679,20 +684,25 @@ def _absolute_paths(svc: dict[str, Any], base: Path) -> dict[str, Any]:
     out = dict(svc)
     vols = []
     for vol in svc.get("volumes") or []:
+        fixed = vol
         if isinstance(vol, str):
             src, sep, rest = vol.partition(":")
             if sep and src.startswith("."):
-                vol = f"{(base / src).resolve()}:{rest}"
+                fixed = f"{(base / src).resolve()}:{rest}"
         elif isinstance(vol, dict) and str(vol.get("source", "")).startswith("."):
-            vol = {**vol, "source": str((base / str(vol["source"])).resolve())}
-        vols.append(vol)
+            fixed = {**vol, "source": str((base / str(vol["source"])).resolve())}
+        vols.append(fixed)
     if vols:
         out["volumes"] = vols
     env_files = svc.get("env_file")
     if env_files:
         items = env_files if isinstance(env_files, list) else [env_files]
         out["env_file"] = [
-            ({**e, "path": str((base / str(e["path"])).resolve())} if isinstance(e, dict) else str((base / e).resolve()))
+            (
+                {**e, "path": str((base / str(e["path"])).resolve())}
+                if isinstance(e, dict)
+                else str((base / e).resolve())
+            )
             for e in items
         ]
     return out
@@ -895,7 +905,7 @@ def _deploy(value: Any) -> Any:
     resources = value.get("resources")
     reservations = resources.get("reservations") if isinstance(resources, dict) else None
     devices = reservations.get("devices") if isinstance(reservations, dict) else None
-    if not isinstance(devices, list):
+    if not isinstance(devices, list) or not isinstance(resources, dict) or not isinstance(reservations, dict):
         return dict(value)
     fixed = [
         {k: (_count(v) if k == "count" else v) for k, v in d.items()} if isinstance(d, dict) else d for d in devices
@@ -985,7 +995,7 @@ def _mark(
                 here[f"port:{port['target']}"] = Location(path=display, line=item_line)
 
 
-# -- the deployment record ----------------------------------------------------------------------------------------------
+# -- the deployment record ----------------------------------------------------------------------------------
 
 
 def _gpus(devices: Iterable[Any]) -> str | None:
@@ -1056,12 +1066,12 @@ def service_to_docker_run(service: ComposeService) -> DockerRun:
         else:
             raw = f"--mount type={vtype},source={src},target={target}{',readonly' if readonly else ''}{at}"
         run.mounts.append(Mount(type=vtype, source=src, target=target, readonly=readonly, raw=raw))
-    raw = project.raw_services.get(service.name, {})
-    run.env_files = [str(e["path"]) for e in raw.get("env_file") or [] if Path(str(e["path"])).is_file()]
+    read = project.raw_services.get(service.name, {})
+    run.env_files = [str(e["path"]) for e in read.get("env_file") or [] if Path(str(e["path"])).is_file()]
     from_files: set[str] = set()
     for env_file in run.env_files:
         from_files.update(parse_env_file(_read(Path(env_file)), {}, env_file))
-    written = raw.get("environment") or {}
+    written = read.get("environment") or {}
     for name, value in (svc.get("environment") or {}).items():
         if name in from_files and name not in written:
             continue  # from an env_file: read through env_files, as docker run --env-file
@@ -1069,12 +1079,12 @@ def service_to_docker_run(service: ComposeService) -> DockerRun:
     for port in svc.get("ports") or []:
         published = str(port.get("published") or "")
         host = int(published) if published.isdigit() else None
-        target = int(port.get("target"))
+        container = int(port.get("target"))
         host_ip = str(port.get("host_ip") or "")
         proto = str(port.get("protocol") or "tcp")
-        raw = (f"{host_ip}:" if host_ip else "") + (f"{published}:" if published else "") + str(target)
-        raw += f"/{proto}" if proto != "tcp" else ""
-        run.ports.append(PortMap(host_port=host, container_port=target, host_ip=host_ip, protocol=proto, raw=raw))
+        spec = (f"{host_ip}:" if host_ip else "") + (f"{published}:" if published else "") + str(container)
+        spec += f"/{proto}" if proto != "tcp" else ""
+        run.ports.append(PortMap(host_port=host, container_port=container, host_ip=host_ip, protocol=proto, raw=spec))
     run.name = str(svc["container_name"]) if svc.get("container_name") else None
     gpus = _gpus(svc.get("gpus") or [])
     deploy = svc.get("deploy") or {}
