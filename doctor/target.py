@@ -16,10 +16,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triton_doctor.dockercmd import DockerCommandError, DockerRun, Mount, parse_docker_run
 from triton_doctor.probes.fs import FileReadError, read_file_bytes, read_file_text
+
+if TYPE_CHECKING:
+    from triton_doctor.deploy.compose import ComposeService
 
 __all__ = ["MountSpec", "Target", "TargetError", "build_target", "host_path", "load_config"]
 
@@ -64,6 +67,8 @@ class Target:
     offline: bool = False
     #: Where the values came from, for the report.
     sources: tuple[str, ...] = ()
+    #: The compose service ``docker`` was read from (``--compose-file``), for the compose checks.
+    compose: ComposeService | None = None
 
     def mount_for(self, container_path: str) -> MountSpec | None:
         """The mount whose target contains ``container_path`` (the deepest one), if any."""
@@ -88,6 +93,7 @@ class Target:
             "server_url": self.server_url,
             "offline": self.offline,
             "sources": list(self.sources),
+            **({"compose": self.compose.describe()} if self.compose is not None else {}),
         }
 
 
@@ -135,6 +141,8 @@ CONFIG_SCHEMA: dict[str, Key] = {
     "image": Key(str, example='image = "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3"'),
     "docker_command": Key(str, example='docker_command = "docker run ..."'),
     "docker_command_file": Key(str, example='docker_command_file = "run.ps1"'),
+    "compose_files": Key(list, items=(str,), example='compose_files = ["compose.yaml"]'),
+    "services": Key(list, items=(str,), example='services = ["triton"]'),
     "server": Key(str, example='server = "http://localhost:8000"'),
     "offline": Key(bool, example="offline = true"),
     "only": Key(list, items=(str,), example='only = ["repo"]'),
@@ -312,6 +320,9 @@ class TargetInput:
     mounts: tuple[str, ...] = ()
     docker_command: str | None = None
     docker_command_file: str | None = None
+    #: ``--compose-file`` (repeatable) and ``--service``.
+    compose_files: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
     config: str | None = None
     server: str | None = None
     offline: bool | None = None
@@ -349,6 +360,14 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
         except DockerCommandError as exc:
             raise TargetError(f"{command_origin}: {exc}") from exc
         sources.append(command_origin)
+    compose: ComposeService | None = None
+    if docker is None:
+        from triton_doctor.deploy.compose import compose_target
+
+        found = compose_target(inp, config)
+        if found is not None:
+            compose, docker, command_origin = found
+            sources.append(command_origin)
 
     mounts: list[MountSpec] = []
     for i, raw in enumerate(config.get("mounts", [])):
@@ -400,6 +419,7 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
         server_url=_server_url(inp.server or config.get("server")),
         offline=offline,
         sources=tuple(sources),
+        compose=compose,
     )
     return target, config
 

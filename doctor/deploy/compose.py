@@ -25,7 +25,7 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 import yaml.composer
@@ -39,12 +39,16 @@ from triton_doctor.dockercmd import DockerRun, Mount, PortMap, _parse_tritonserv
 from triton_doctor.probes.fs import FileReadError, read_file_text
 from triton_doctor.results import Location
 
+if TYPE_CHECKING:
+    from triton_doctor.target import TargetInput
+
 __all__ = [
     "DEFAULT_FILES",
     "ComposeError",
     "ComposeProject",
     "ComposeService",
     "SourceMap",
+    "compose_target",
     "discover",
     "find_compose_binary",
     "load_project",
@@ -358,6 +362,15 @@ class ComposeService:
     config: Mapping[str, Any]
     source: SourceMap
     project: ComposeProject
+
+    def describe(self) -> dict[str, object]:
+        """The service as reports show it (never any values: they may be secrets)."""
+        return {
+            "files": [str(f) for f in self.project.files],
+            "project": self.project.name,
+            "service": self.name,
+            "reader": self.project.reader,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -1106,3 +1119,53 @@ def service_to_docker_run(service: ComposeService) -> DockerRun:
     run.command = [str(w) for w in (svc.get("entrypoint") or [])] + [str(w) for w in (svc.get("command") or [])]
     _parse_tritonserver(run)
     return run
+
+
+# -- the target -----------------------------------------------------------------------------------------------------
+
+
+def _chosen_service(project: ComposeProject, names: tuple[str, ...]) -> str:
+    """``--service`` if given, else the one tritonserver service, else the only service."""
+    if names:
+        for name in names:
+            project.service(name)  # raises with the known names
+        return names[0]
+    triton = project.triton_services()
+    active = [name for name in project.services if project.is_active(name)]
+    if triton:
+        return triton[0]
+    if len(active) == 1:
+        return active[0]
+    raise ComposeError(
+        f"{project.files[0]}: no service runs tritonserver; name the one to check with --service "
+        f"(services: {', '.join(active) or 'none'})"
+    )
+
+
+def compose_target(inp: TargetInput, config: Mapping[str, Any]) -> tuple[ComposeService, DockerRun, str] | None:
+    """The compose service the target names (``--compose-file``/``--service``, the config, or ``compose.yaml`` in
+    the working folder when nothing else says what to check), as a deployment record; None when none."""
+    from triton_doctor.target import TargetError
+
+    files = tuple(inp.compose_files) or tuple(config.get("compose_files", ()))
+    names = tuple(inp.services) or tuple(config.get("services", ()))
+    if not files:
+        nothing_else = not (
+            inp.repo or inp.mounts or inp.image or inp.server or inp.docker_command or inp.docker_command_file
+        )
+        nothing_else = nothing_else and not any(
+            key in config for key in ("docker_command", "docker_command_file", "repo", "mounts", "image", "server")
+        )
+        if not (names or nothing_else) or discover(inp.cwd) is None:
+            if names:
+                raise TargetError("--service names a compose service: give --compose-file too (e.g. compose.yaml)")
+            return None
+    try:
+        project = load_project(files, cwd=inp.cwd)
+        service = project.service(_chosen_service(project, names))
+    except ComposeError as exc:
+        raise TargetError(str(exc)) from None
+    run = service_to_docker_run(service)
+    where = service.source.at("service")
+    origin = f"{where or _display(project.files[0], inp.cwd)}: service {service.name} ({project.reader})"
+    return service, run, origin
