@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import all_findings, run_cli
 from triton_doctor.deploy.compose import (
     ComposeError,
     find_compose_binary,
@@ -162,3 +163,145 @@ def test_env_file_syntax() -> None:
 def test_find_compose_binary_honours_the_override() -> None:
     assert find_compose_binary({"TRITON_DOCTOR_COMPOSE": "none", "PATH": ""}) is None
     assert find_compose_binary({"TRITON_DOCTOR_COMPOSE": "/opt/compose", "PATH": ""}) == ["/opt/compose"]
+
+
+# -- the CLI and the checks ---------------------------------------------------------------------------------------
+
+NO_DAEMON = {"DOCKER_HOST": "unix:///nonexistent/triton-doctor-test.sock", "TRITON_DOCTOR_COMPOSE": "none"}
+GUIDE_IMAGE = "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3"
+GUIDE_RUN = (
+    "docker run --gpus all -d -p 8000:8000 -p 8001:8001 -p 8002:8002 --env HUGGING_FACE_HUB_TOKEN=$HF_TOKEN "
+    "--mount type=bind,source={repo},target=/models "
+    "--mount type=volume,source=triton_hf_cache,target=/root/.cache/huggingface --name triton_vllm_server "
+    f"{GUIDE_IMAGE} tritonserver --model-repository=/models --model-control-mode=explicit --load-model=gemma"
+)
+GUIDE_COMPOSE = f"""\
+# The guide's docker run as a compose service.
+services:
+  triton:
+    image: {GUIDE_IMAGE}
+    container_name: triton_vllm_server
+    command: ["tritonserver", "--model-repository=/models", "--model-control-mode=explicit", "--load-model=gemma"]
+    ports: ["8000:8000", "8001:8001", "8002:8002"]
+    environment:
+      HUGGING_FACE_HUB_TOKEN: ${{HF_TOKEN}}
+    volumes:
+      - type: bind
+        source: ./model_repository
+        target: /models
+      - type: volume
+        source: triton_hf_cache
+        target: /root/.cache/huggingface
+    deploy:
+      resources:
+        reservations:
+          devices:
+            - driver: nvidia
+              count: all
+              capabilities: [gpu]
+volumes:
+  triton_hf_cache:
+    name: triton_hf_cache
+"""
+
+
+def _guide_project(root: Path) -> Path:
+    from triton_doctor.app import sample_paths
+
+    src = sample_paths(guide=True)[0] / "gemma"
+    model = root / "model_repository" / "gemma"
+    (model / "1").mkdir(parents=True)
+    (model / "config.pbtxt").write_text((src / "config.pbtxt").read_text(encoding="utf-8"), encoding="utf-8")
+    (model / "1" / "model.json").write_text((src / "1" / "model.json").read_text(encoding="utf-8"), encoding="utf-8")
+    return root
+
+
+def _findings(result: Any) -> dict[str, str]:
+    return {f["id"]: f["severity"] for f in all_findings(result.json()) if not f["id"].startswith("compose-file[")}
+
+
+def test_the_guide_as_compose_gives_the_findings_of_the_guide_docker_run(tmp_path: Path) -> None:
+    project = _guide_project(tmp_path / "triton_project")
+    (project / "run.sh").write_text(GUIDE_RUN.format(repo=project / "model_repository"), encoding="utf-8")
+    (project / "compose.yaml").write_text(GUIDE_COMPOSE, encoding="utf-8")
+    env = {"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz12345678", **NO_DAEMON}
+    by_run = run_cli("check", "--docker-command-file", "run.sh", "--offline", "--format", "json", cwd=project, env=env)
+    # No target option at all: compose.yaml in the working folder is the deployment.
+    by_compose = run_cli("check", "--offline", "--format", "json", cwd=project, env=env)
+    assert by_run.exit_code == by_compose.exit_code == 1, by_compose.stderr
+    assert _findings(by_compose) == _findings(by_run)
+    assert "config-batching[max-batch-size]" in _findings(by_compose) or any(
+        i.startswith("config-batching[") for i in _findings(by_compose)
+    )
+    # The guide passes no --shm-size: docker-run-options says so for both, compose-file says where to add it.
+    compose_only = [f for f in all_findings(by_compose.json()) if f["id"].startswith("compose-file[")]
+    assert [(f["id"], f["location"]["line"]) for f in compose_only] == [("compose-file[shm-size]", 3)]
+    assert "docker-run-options[shm-size]" in _findings(by_run)
+    target = by_compose.json()["target"]
+    assert target["compose"]["service"] == "triton" and target["image"] == GUIDE_IMAGE
+    # The same finding sets with the token unset: both say HF_TOKEN is not set; compose says where.
+    env.pop("HF_TOKEN")
+    env["HF_TOKEN"] = ""
+    by_run = run_cli("check", "--docker-command-file", "run.sh", "--offline", "--format", "json", cwd=project, env=env)
+    by_compose = run_cli("check", "--offline", "--format", "json", cwd=project, env=env)
+    assert _findings(by_compose) == _findings(by_run)
+
+
+BAD_COMPOSE = """\
+services:
+  triton:
+    image: nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3
+    container_name: triton
+    command: tritonserver --model-repository=/models
+    environment:
+      - HUGGING_FACE_HUB_TOKEN=${HF_TOKEN}
+      - OTHER=%USERPROFILE%
+    volumes:
+      - ./model_repository:/models
+      - ./not_there:/extra
+    resources:
+      reservations:
+        devices: [{driver: nvidia, count: 1, capabilities: [gpu]}]
+  sidecar:
+    image: busybox
+    container_name: triton
+    deploy:
+      resources:
+        reservations:
+          devices: [{driver: nvidia, count: 1, capabilities: [utility]}]
+"""
+
+
+def test_compose_specific_findings_point_at_their_lines(tmp_path: Path) -> None:
+    (tmp_path / "model_repository").mkdir()
+    (tmp_path / "compose.yaml").write_text(BAD_COMPOSE, encoding="utf-8")
+    env = {**NO_DAEMON, "HUGGING_FACE_HUB_TOKEN": ""}
+    unset: Any = {**env, "HF_TOKEN": None}  # click's runner unsets a variable given as None
+    result = run_cli("check", "--only", "compose-file", "--offline", "--format", "json", cwd=tmp_path, env=unset)
+    found = {f["id"]: f for f in all_findings(result.json())}
+    assert found["compose-file[gpu-ignored]"]["location"] == {"path": "compose.yaml", "line": 12, "column": None}
+    assert found["compose-file[token-unset]"]["location"]["line"] == 7
+    assert found["compose-file[shell-syntax]"]["location"]["line"] == 8
+    assert "%USERPROFILE%" in found["compose-file[shell-syntax]"]["message"]
+    assert found["compose-file[will-create]"]["location"]["line"] == 11
+    assert "not_there" in found["compose-file[will-create]"]["message"]
+    assert found["compose-file[shm-size]"]["location"]["line"] == 2
+    assert found["compose-file[container-name]"]["location"]["line"] == 4
+    assert "sidecar" in found["compose-file[container-name]"]["message"]
+    sidecar = run_cli(
+        "check", "--only", "compose-file", "--service", "sidecar", "--offline", "--format", "json", cwd=tmp_path,
+        env=env,
+    )  # fmt: skip
+    found = {f["id"]: f for f in all_findings(sidecar.json())}
+    assert found["compose-file[gpu-capability]"]["location"]["line"] == 18
+
+
+def test_service_and_compose_file_usage_errors(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(BAD_COMPOSE, encoding="utf-8")
+    result = run_cli("check", "--service", "nope", "--offline", cwd=tmp_path, env=NO_DAEMON)
+    assert result.exit_code == 2 and "no service 'nope' (services: sidecar, triton)" in result.stderr
+    result = run_cli("check", "--compose-file", "missing.yaml", "--offline", cwd=tmp_path, env=NO_DAEMON)
+    assert result.exit_code == 2 and "missing.yaml: file not found" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_cli("check", "--compose-file", "compose.yaml", "--docker-command", "docker run x", cwd=tmp_path)
+    assert result.exit_code == 2 and "not both" in result.stderr

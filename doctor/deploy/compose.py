@@ -395,6 +395,8 @@ class ComposeProject:
     sources: Mapping[str, SourceMap]
     #: Each service's raw (merged, interpolated) mapping as the doctor read it: what ``compose`` checks inspect.
     raw_services: Mapping[str, Mapping[str, Any]]
+    #: ``$env:NAME`` (PowerShell) or ``%NAME%`` (cmd) written in a compose file, where Compose reads neither.
+    shell_syntax: tuple[tuple[Location, str], ...] = ()
 
     @property
     def services(self) -> Mapping[str, Any]:
@@ -471,6 +473,10 @@ def _project_env(directory: Path, environ: Mapping[str, str]) -> tuple[dict[str,
     return merged, dotenv
 
 
+#: PowerShell's ``$env:NAME`` and cmd's ``%NAME%``: Compose substitutes neither.
+_SHELL_SYNTAX = re.compile(r"\$env:[A-Za-z_][A-Za-z0-9_]*|(?<![%\w])%[A-Za-z_][A-Za-z0-9_]*%(?!\w)")
+
+
 def _normalize_project_name(name: str) -> str:
     name = re.sub(r"[^a-z0-9_-]", "", name.lower())
     return name.lstrip("_-") or "default"
@@ -507,8 +513,14 @@ def load_project(
     display = {path: _display(path, cwd) for path in paths}
     documents: list[tuple[Path, _Map]] = []
     written_env: dict[str, dict[str, str | None]] = {}
+    shell_syntax: list[tuple[Location, str]] = []
     for path in paths:
         text = _read(path)
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.lstrip().startswith("#"):
+                continue
+            for match in _SHELL_SYNTAX.finditer(line):
+                shell_syntax.append((Location(path=display[path], line=number), match.group(0)))
         data = _load_yaml(text, str(path))
         if data is None:
             data = _Map()
@@ -545,6 +557,7 @@ def load_project(
         active_profiles=frozenset(active),
         sources=sources,
         raw_services=raw_services,
+        shell_syntax=tuple(shell_syntax),
     )
 
 
@@ -1011,15 +1024,18 @@ def _mark(
 # -- the deployment record ----------------------------------------------------------------------------------
 
 
-def _gpus(devices: Iterable[Any]) -> str | None:
+def gpu_capable(dev: Mapping[str, Any]) -> bool:
+    """A device reservation that hands GPUs to the container: its capabilities include ``gpu``."""
+    caps = dev.get("capabilities") or []
+    return "gpu" in {c for group in caps for c in (group if isinstance(group, list) else [group])}
+
+
+def _gpus(devices: Iterable[Any], *, need_capability: bool = False) -> str | None:
     """``--gpus`` for a list of device requests: ``all``, a count, or ``device=0,1``."""
     for dev in devices:
         if not isinstance(dev, dict):
             continue
-        caps = dev.get("capabilities") or []
-        flat = {c for group in caps for c in (group if isinstance(group, list) else [group])}
-        driver = dev.get("driver")
-        if caps and "gpu" not in flat and driver != "nvidia":
+        if (need_capability or dev.get("capabilities")) and not gpu_capable(dev):
             continue
         ids = dev.get("device_ids")
         if ids:
@@ -1043,6 +1059,8 @@ def _env_value(name: str, value: Any, source: SourceMap, project: ComposeProject
     written = source.raw_env.get(name)
     if value is None:
         return None
+    if written and re.fullmatch(r"\$env:\w+|%\w+%", written.strip()):
+        return written.strip()  # shell syntax Compose does not read: kept as written, as docker run keeps it
     ref = _REF.fullmatch(written.strip()) if written else None
     if ref is None:
         return str(value)
@@ -1104,7 +1122,7 @@ def service_to_docker_run(service: ComposeService) -> DockerRun:
     resources = deploy.get("resources") if isinstance(deploy, dict) else None
     reservations = resources.get("reservations") if isinstance(resources, dict) else None
     if gpus is None and isinstance(reservations, dict):
-        gpus = _gpus(reservations.get("devices") or [])
+        gpus = _gpus(reservations.get("devices") or [], need_capability=True)
     run.gpus = gpus
     run.runtime = str(svc["runtime"]) if svc.get("runtime") else None
     run.shm_size = str(svc["shm_size"]) if svc.get("shm_size") not in (None, "") else None
