@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shlex
 import shutil
@@ -366,7 +367,7 @@ class ComposeService:
     def describe(self) -> dict[str, object]:
         """The service as reports show it (never any values: they may be secrets)."""
         return {
-            "files": [str(f) for f in self.project.files],
+            "files": list(self.project.shown_files),
             "project": self.project.name,
             "service": self.name,
             "reader": self.project.reader,
@@ -397,6 +398,8 @@ class ComposeProject:
     raw_services: Mapping[str, Mapping[str, Any]]
     #: ``$env:NAME`` (PowerShell) or ``%NAME%`` (cmd) written in a compose file, where Compose reads neither.
     shell_syntax: tuple[tuple[Location, str], ...] = ()
+    #: ``files`` as the user wrote them (relative to the working folder when inside it): what reports show.
+    shown_files: tuple[str, ...] = ()
 
     @property
     def services(self) -> Mapping[str, Any]:
@@ -558,6 +561,7 @@ def load_project(
         sources=sources,
         raw_services=raw_services,
         shell_syntax=tuple(shell_syntax),
+        shown_files=tuple(display[path] for path in paths),
     )
 
 
@@ -802,7 +806,7 @@ def _volume(value: Any, directory: Path) -> dict[str, Any]:
     target, _, opts = rest.partition(":")
     bind = source.startswith((".", "/", "~", "\\")) or bool(offset)
     out = {"type": "bind" if bind else "volume", "source": _host_path(source, directory) if bind else source}
-    out["target"] = target
+    out["target"] = posixpath.normpath(target) if target.startswith("/") else target
     if "ro" in opts.split(","):
         out["read_only"] = True
     if bind:
@@ -903,7 +907,8 @@ def _normalise_service(svc: Mapping[str, Any], directory: Path, path: Path) -> d
             case "volumes":
                 out[key] = [_at(path, value, i, _volume, v, directory) for i, v in enumerate(value or [])]
             case "ports":
-                out[key] = [p for i, v in enumerate(value or []) for p in _at(path, value, i, _ports, v)]
+                ports = [p for i, v in enumerate(value or []) for p in _at(path, value, i, _ports, v)]
+                out[key] = [p for i, p in enumerate(ports) if p not in ports[:i]]  # Compose drops repeats
             case "shm_size":
                 out[key] = _bytes(value)
             case "gpus":
