@@ -79,8 +79,9 @@ def main() -> int:
         floor = median_ms(lambda text=text: yaml.safe_load(text))
         ref = "-"
         if compose:
+            run_env = filled_env(files, cwd)
             args = [*compose, *(a for f in files for a in ("-f", f)), "config", "--format", "json"]
-            ref = f"{median_ms(lambda args=args, cwd=cwd: subprocess.run(args, cwd=cwd, env=filled_env(files, cwd), capture_output=True, check=False, timeout=60)):9.1f}"  # noqa: E501
+            ref = f"{median_ms(lambda args=args, cwd=cwd, env=run_env: subprocess.run(args, cwd=cwd, env=env, capture_output=True, check=False, timeout=60)):9.1f}"  # noqa: E501
         worst = max(worst, own)
         print(f"{' + '.join(files)[:72]:<72} {own:9.1f} {floor:9.1f} {ref:>9}  {read(files, cwd)}")
     verdict = "within" if worst < BOUND_MS else "OVER"
