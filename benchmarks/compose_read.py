@@ -23,7 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from triton_doctor.deploy.compose import ComposeError, load_project, service_to_docker_run
+from triton_doctor.deploy.compose import ComposeError, load_project
+from triton_doctor.deploy.compose_record import service_to_docker_run
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.deploy.compose import gpu_capable
+from triton_doctor.deploy.compose_record import gpu_capable
+from triton_doctor.deploy.tokens import TOKEN_VARS
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.tokens import TOKEN_VARS
 
 _GPU_WORDS = {"driver", "capabilities", "device_ids", "count"}
 

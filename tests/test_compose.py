@@ -18,8 +18,8 @@ from triton_doctor.deploy.compose import (
     find_compose_binary,
     load_project,
     parse_env_file,
-    service_to_docker_run,
 )
+from triton_doctor.deploy.compose_record import service_to_docker_run
 
 DATA = Path(__file__).parent / "data" / "compose"
 FIXTURES = sorted(DATA.glob("*.yaml"))
