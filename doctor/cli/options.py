@@ -106,6 +106,21 @@ def target_options(func: Any) -> Any:
             help="Your own 'docker run ...' command line (bash, PowerShell or cmd quoting).",
         ),
         click.option("--docker-command-file", metavar="FILE", help="A file holding your 'docker run ...' command."),
+        click.option(
+            "--compose-file",
+            "compose_files",
+            multiple=True,
+            metavar="PATH",
+            help="A compose file describing the deployment (repeatable, like docker compose -f; default: "
+            "compose.yaml or docker-compose.yml here when nothing else says what to check).",
+        ),
+        click.option(
+            "--service",
+            "services",
+            multiple=True,
+            metavar="NAME",
+            help="The compose service to check (default: the one running tritonserver).",
+        ),
         click.option("--image", metavar="REF", help="The tritonserver image (default: from --docker-command)."),
         click.option(
             "--config",
@@ -214,12 +229,16 @@ def build_target_input(target: dict[str, Any]) -> Any:
 
     if target["docker_command"] and target["docker_command_file"]:
         fail_usage("give --docker-command or --docker-command-file, not both")
+    if target.get("compose_files") and (target["docker_command"] or target["docker_command_file"]):
+        fail_usage("give --compose-file or a docker command, not both")
     return TargetInput(
         repo=target["repo"],
         models=target["models"],
         mounts=target["mounts"],
         docker_command=target["docker_command"],
         docker_command_file=target["docker_command_file"],
+        compose_files=tuple(target.get("compose_files") or ()),
+        services=tuple(target.get("services") or ()),
         config=target["config_file"],
         server=target.get("server"),
         offline=target["offline"],
@@ -258,6 +277,7 @@ def run_request(request: Any) -> None:
 def fix_target_options(func: Any) -> Any:
     """The target options of check that say what to fix (no live-stage options)."""
     keep = {"repo", "models", "mounts", "docker_command", "docker_command_file", "image", "config_file", "offline"}
+    keep |= {"compose_files", "services"}
     holder = target_options(lambda: None)
     for param in holder.__click_params__:
         if param.name in keep:

@@ -35,6 +35,8 @@ CONFIG_SCHEMA: dict[str, Key] = {
     "image": Key(str, example='image = "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3"'),
     "docker_command": Key(str, example='docker_command = "docker run ..."'),
     "docker_command_file": Key(str, example='docker_command_file = "run.ps1"'),
+    "compose_files": Key(list, items=(str,), example='compose_files = ["compose.yaml"]'),
+    "services": Key(list, items=(str,), example='services = ["triton"]'),
     "server": Key(str, example='server = "http://localhost:8000"'),
     "offline": Key(bool, example="offline = true"),
     "only": Key(list, items=(str,), example='only = ["repo"]'),

@@ -189,7 +189,8 @@ def parse_port(value: str) -> PortMap:
         raise DockerCommandError(f"-p {value!r} is not [ip:]hostPort:containerPort (e.g. -p 8000:8000)") from exc
 
 
-def _parse_tritonserver(run: DockerRun) -> None:
+def parse_tritonserver(run: DockerRun) -> None:
+    """Read the model repositories, --load-model names and control mode from ``run.command``."""
     args = run.command[1:] if run.command and run.command[0].endswith("tritonserver") else run.command
     it = iter(range(len(args)))
     for i in it:
@@ -270,7 +271,7 @@ def parse_docker_run(text: str, dialect: Dialect | None = None) -> DockerRun:
         )
     run.image = words[i]
     run.command = words[i + 1 :]
-    _parse_tritonserver(run)
+    parse_tritonserver(run)
     return run
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triton_doctor.deploy.config import load_config
 from triton_doctor.deploy.docker_run import DockerCommandError, DockerRun, parse_docker_run
@@ -22,6 +22,9 @@ from triton_doctor.deploy.target import (
 )
 from triton_doctor.probes.fs import FileReadError, read_file_text
 
+if TYPE_CHECKING:
+    from triton_doctor.deploy.compose import ComposeService
+
 
 @dataclass(slots=True, kw_only=True)
 class TargetInput:
@@ -32,6 +35,9 @@ class TargetInput:
     mounts: tuple[str, ...] = ()
     docker_command: str | None = None
     docker_command_file: str | None = None
+    #: ``--compose-file`` (repeatable) and ``--service``.
+    compose_files: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
     config: str | None = None
     server: str | None = None
     offline: bool | None = None
@@ -69,6 +75,14 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
         except DockerCommandError as exc:
             raise TargetError(f"{command_origin}: {exc}") from exc
         sources.append(command_origin)
+    compose: ComposeService | None = None
+    if docker is None:
+        from triton_doctor.deploy.compose_record import compose_target
+
+        found = compose_target(inp, config)
+        if found is not None:
+            compose, docker, command_origin = found
+            sources.append(command_origin)
 
     mounts: list[MountSpec] = []
     for i, raw in enumerate(config.get("mounts", [])):
@@ -120,6 +134,7 @@ def build_target(inp: TargetInput) -> tuple[Target, dict[str, Any]]:
         server_url=_server_url(inp.server or config.get("server")),
         offline=offline,
         sources=tuple(sources),
+        compose=compose,
     )
     return target, config
 

@@ -12,9 +12,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from triton_doctor.deploy.docker_run import DockerRun, Mount
 from triton_doctor.probes.fs import FileReadError, read_file_bytes
+
+if TYPE_CHECKING:
+    from triton_doctor.deploy.compose import ComposeService
 
 __all__ = ["MountSpec", "Target", "TargetError", "host_path", "parse_mount_flag"]
 
@@ -59,6 +63,8 @@ class Target:
     offline: bool = False
     #: Where the values came from, for the report.
     sources: tuple[str, ...] = ()
+    #: The compose service ``docker`` was read from (``--compose-file``), for the compose checks.
+    compose: ComposeService | None = None
 
     def mount_for(self, container_path: str) -> MountSpec | None:
         """The mount whose target contains ``container_path`` (the deepest one), if any."""
@@ -83,6 +89,7 @@ class Target:
             "server_url": self.server_url,
             "offline": self.offline,
             "sources": list(self.sources),
+            **({"compose": self.compose.describe()} if self.compose is not None else {}),
         }
 
 
