@@ -16,10 +16,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triton_doctor.dockercmd import DockerCommandError, DockerRun, Mount, parse_docker_run
 from triton_doctor.probes.fs import FileReadError, read_file_bytes, read_file_text
+
+if TYPE_CHECKING:
+    from triton_doctor.deploy.kube import KubeDeployment
 
 __all__ = ["MountSpec", "Target", "TargetError", "build_target", "host_path", "load_config"]
 
@@ -64,6 +67,8 @@ class Target:
     offline: bool = False
     #: Where the values came from, for the report.
     sources: tuple[str, ...] = ()
+    #: ``check --manifest``: the Kubernetes objects read (None: not a Kubernetes target).
+    kube: KubeDeployment | None = None
 
     def mount_for(self, container_path: str) -> MountSpec | None:
         """The mount whose target contains ``container_path`` (the deepest one), if any."""
