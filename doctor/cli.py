@@ -176,6 +176,39 @@ def _target_options(func: Any) -> Any:
     return func
 
 
+def _kube_options(func: Any) -> Any:
+    """check's Kubernetes inputs: manifests, captured pod state, a live read-only cluster (doctor/deploy/)."""
+    options = [
+        click.option(
+            "--manifest",
+            "manifests",
+            multiple=True,
+            metavar="FILE|-",
+            help="A Kubernetes manifest to check before kubectl apply (repeatable; several documents, helm "
+            "template or kubectl get -o yaml output; - is stdin). --repo is the local copy of the model volume.",
+        ),
+        click.option(
+            "--pod-state",
+            "pod_states",
+            multiple=True,
+            metavar="FILE|-",
+            help="kubectl describe pod / get pod -o yaml|json / get events output to diagnose (repeatable).",
+        ),
+        click.option(
+            "--kube",
+            "kube_resource",
+            metavar="RESOURCE|SELECTOR",
+            help="Read a live cluster with your kubectl, read-only: deploy/NAME (or any kind/name) or a label "
+            "selector such as app=triton; see --kube-context, --kube-namespace.",
+        ),
+        click.option("--kube-context", metavar="NAME", help="--kube: the kubeconfig context (default: current)."),
+        click.option("--kube-namespace", metavar="NAME", help="--kube: the namespace (default: the context's)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def _live_options(
     live_timeout: float, keep: bool, no_gpus: bool, prompt: str, sampling: str, grpc_url: str | None = None
 ) -> Any:
@@ -310,8 +343,14 @@ def _run(request: Any) -> None:
     help="Check a sample repository shipped with triton-doctor: the guide's two shapes made right (--sample), "
     "or the guide's files exactly as written (--sample guide: its max_batch_size: 256 is found).",
 )
+@_kube_options
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
 def check(
+    manifests: tuple[str, ...],
+    pod_states: tuple[str, ...],
+    kube_resource: str | None,
+    kube_context: str | None,
+    kube_namespace: str | None,
     only: tuple[str, ...],
     skip: tuple[str, ...],
     profile: str | None,
@@ -327,6 +366,8 @@ def check(
 ) -> None:
     """Check the host and the model repository (and, with --live, bring it up and generate)."""
     live = live or bool(target["server"]) or profile == "full"
+    if kube_resource:
+        manifests, pod_states = _read_kube(kube_resource, kube_context, kube_namespace, manifests, pod_states)
     _run(
         _request(
             target,
@@ -341,8 +382,24 @@ def check(
             fail_on=fail_on,
             verbose=verbose,
             sample=sample or False,
+            manifests=manifests,
+            pod_states=pod_states,
         )
     )
+
+
+def _read_kube(
+    resource: str, context: str | None, namespace: str | None, manifests: tuple[str, ...], pod_states: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """--kube: capture the objects and pod state with the user's kubectl into temp files (read-only)."""
+    from triton_doctor.deploy.kubelive import KubeLiveError, capture
+
+    try:
+        objects, states = capture(resource, context=context, namespace=namespace)
+    except KubeLiveError as exc:
+        _fail_usage(str(exc))
+        raise  # unreachable
+    return (*manifests, *objects), (*pod_states, *states)
 
 
 @cli.command(context_settings=CONTEXT, epilog=EXIT_CODES)

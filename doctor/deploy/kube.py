@@ -132,6 +132,8 @@ class ServingContainer:
     server: str
     #: ``--tensor-parallel-size`` x ``--pipeline-parallel-size`` given on a ``vllm serve`` command line.
     cli_parallel: int | None = None
+    #: ``--tensor-parallel-size`` alone (a multi-node pod holds one tensor-parallel group).
+    cli_tensor_parallel: int | None = None
     #: Init containers of the pod (for "shm on the init container only").
     init_containers: tuple[dict[str, Any], ...] = ()
 
@@ -174,6 +176,8 @@ class KubeDeployment:
     containers: tuple[ServingContainer, ...]
     #: Service documents (ports vs containerPorts).
     services: tuple[KubeDoc, ...] = ()
+    #: ``--pod-state`` captures: (label, signals of :func:`~triton_doctor.deploy.podstate.scan_pod_state`).
+    pod_states: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @property
     def primary(self) -> ServingContainer | None:
@@ -468,7 +472,8 @@ def _option_values(words: list[str], names: set[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _parallel_from_cli(words: list[str]) -> int | None:
+def _parallel_from_cli(words: list[str]) -> tuple[int | None, int | None]:
+    """(TP x PP, TP) from a ``vllm serve`` command line (None where not given)."""
     def number(names: set[str]) -> int | None:
         values = _option_values(words, names)
         if not values:
@@ -481,8 +486,8 @@ def _parallel_from_cli(words: list[str]) -> int | None:
     tp = number({"--tensor-parallel-size", "-tp"})
     pp = number({"--pipeline-parallel-size", "-pp"})
     if tp is None and pp is None:
-        return None
-    return (tp or 1) * (pp or 1)
+        return None, None
+    return (tp or 1) * (pp or 1), tp
 
 
 def parse_quantity(value: Any) -> float | None:
@@ -635,6 +640,7 @@ def _make(
         for m in mounts
     ]
     server_words = run.command
+    parallel, tensor_parallel = _parallel_from_cli(server_words)
     return ServingContainer(
         doc=doc,
         role=role,
@@ -645,7 +651,8 @@ def _make(
         docker=run,
         mounts=tuple(mounts),
         server=_server_kind(c, server_words),
-        cli_parallel=_parallel_from_cli(server_words),
+        cli_parallel=parallel,
+        cli_tensor_parallel=tensor_parallel,
         init_containers=tuple(x for x in _list(pod.get("initContainers")) if isinstance(x, dict)),
     )
 
@@ -877,3 +884,26 @@ def apply_to_target(target: Target, kube: KubeDeployment, *, repo_given: bool) -
 def placeholder(value: Any) -> bool:
     """A value the Helm reader could not evaluate."""
     return isinstance(value, str) and PLACEHOLDER in value
+
+
+#: Checks that judge this machine's Docker daemon, GPUs or the container to be started here: a cluster's
+#: nodes are not this machine, so with --manifest the kube-* checks read the pod spec instead.
+HOST_ONLY_CHECKS = frozenset({"host-resources", "mount-daemon-view", "live-server", "live-generate"})
+
+
+def kube_skips(target: Target, checks: Sequence[Any], *, repo_found: bool) -> dict[str, str]:
+    """Reasons to skip checks for a Kubernetes target (``check --manifest`` / ``--pod-state``)."""
+    skips: dict[str, str] = {}
+    manifest = target.kube is not None and bool(target.kube.sources)
+    for check in checks:
+        cid = str(check.id)
+        if cid.startswith("kube-"):
+            continue
+        category = str(getattr(check.category, "value", check.category))
+        if not manifest:
+            skips[cid] = "--pod-state only: give --manifest (and --repo) to check the deployment"
+        elif category in {"docker", "gpu"} or cid in HOST_ONLY_CHECKS:
+            skips[cid] = "--manifest: this machine's Docker and GPUs are not the cluster's (kube-pod-spec reads the pod)"
+        elif not repo_found:
+            skips[cid] = "--manifest without --repo: give --repo PATH, a local copy of what the model volume holds"
+    return skips
