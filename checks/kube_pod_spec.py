@@ -18,13 +18,6 @@ from triton_doctor.results import Category, Location, Outcome
 GIB = 1024**3
 #: Secrets that must come from a Secret, never a literal ``value:``.
 SECRET_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "NGC_API_KEY", "VLLM_API_KEY")
-#: A pessimistic download rate for the startup estimate (a node pulling from the Hub) and a load rate.
-DOWNLOAD_BYTES_PER_S = 50 * 1024**2
-LOAD_BYTES_PER_S = 500 * 1024**2
-#: Server start, CUDA graph capture and KV-cache profiling on top of download + load.
-STARTUP_OVERHEAD_S = 120
-#: The estimate when nothing is known about the weights (a 7-8B model from the Hub).
-UNKNOWN_STARTUP_S = 300
 #: Host memory to load a checkpoint: the weights pass through it, plus the server itself.
 LOAD_OVERHEAD_BYTES = 2 * GIB
 MIN_MEMORY_UNKNOWN = 4 * GIB
@@ -128,8 +121,8 @@ class KubePodSpec(Check):
     # -----------------------------------------------------------------------------------------------------------
 
     def _container(self, ctx: Context, f: FindingFactory, c: Any, repo_parallel: int, weights: int | None) -> None:
-        serving = c.server in {"tritonserver", "vllm"}
-        triton = c.server == "tritonserver"
+        serving = c.server in {"tritonserver", "triton", "vllm"}
+        triton = c.server in {"tritonserver", "triton"}
         multinode = c.role in {"leader", "worker"}
         parallel = c.cli_parallel or repo_parallel or 1
         needed_gpus = (c.cli_tensor_parallel or parallel) if multinode else parallel
@@ -214,8 +207,10 @@ class KubePodSpec(Check):
         limits = _map(resources.get("limits"))
         requests = _map(resources.get("requests"))
         gpus = gpu_limit(c.container)
+        # An unrendered Helm template leaves computed values as placeholders: unknown, not missing.
+        unknown = "helm-expr" in repr(c.container.get("resources"))
         gpu_yaml = f"resources:\n  limits:\n    nvidia.com/gpu: {needed_gpus}"
-        if serving and gpus is None and parse_quantity(requests.get("nvidia.com/gpu")) is None:
+        if serving and not unknown and gpus is None and parse_quantity(requests.get("nvidia.com/gpu")) is None:
             f.add(
                 _sev_error_if(c.role != "runtime"),
                 "gpu-missing",
@@ -268,7 +263,7 @@ class KubePodSpec(Check):
             self._hf_home(f, c, label, loc, pod_loc)
         # --- memory / CPU ---------------------------------------------------------------------------------------
         memory = parse_quantity(limits.get("memory")) if "memory" in limits else None
-        if serving and memory is not None:
+        if serving and memory is not None and not unknown:
             need = (weights + LOAD_OVERHEAD_BYTES) if weights else MIN_MEMORY_UNKNOWN
             if memory < need:
                 what = (
@@ -286,7 +281,7 @@ class KubePodSpec(Check):
                     location=loc("resources", "limits", "memory"),
                 )
         cpu = parse_quantity(limits.get("cpu")) if "cpu" in limits else None
-        if serving and cpu is not None and cpu <= 1:
+        if serving and cpu is not None and cpu <= 1 and not unknown:
             f.warning(
                 "cpu-limit",
                 f"{label}: cpu limit {limits.get('cpu')}: the server, the Python stub and the vLLM engine share one "
@@ -325,7 +320,7 @@ class KubePodSpec(Check):
         if serving and c.role != "worker":
             self._probes(f, c, label, loc, weights, triton)
         # --- Triton arguments -----------------------------------------------------------------------------------
-        if triton:
+        if c.server == "tritonserver":
             args_key = "args" if "args" in c.container else ("command" if "command" in c.container else None)
             args_loc = loc(args_key) if args_key else loc()
             if parallel > 1 and c.docker.env.get("VLLM_WORKER_MULTIPROC_METHOD") != "spawn":
@@ -428,12 +423,9 @@ class KubePodSpec(Check):
         startup = _map(c.container.get("startupProbe"))
         liveness = _map(c.container.get("livenessProbe"))
         readiness = _map(c.container.get("readinessProbe"))
-        if weights:
-            expected = STARTUP_OVERHEAD_S + weights // DOWNLOAD_BYTES_PER_S + weights // LOAD_BYTES_PER_S
-            basis = f"about {expected} s to download and load {_gib(weights)} of weights (an estimate)"
-        else:
-            expected = UNKNOWN_STARTUP_S
-            basis = f"the {UNKNOWN_STARTUP_S} s a 7-8B model needs to download and load (weights unknown)"
+        from triton_doctor.deploy.kube import startup_estimate
+
+        expected, basis = startup_estimate(weights)
         health = "/v2/health/ready" if triton else "/health"
         period = 10
         threshold = -(-expected // period)

@@ -43,6 +43,7 @@ __all__ = [
     "ServingContainer",
     "apply_to_target",
     "parse_quantity",
+    "startup_estimate",
     "parse_stream",
     "read_manifests",
 ]
@@ -51,6 +52,14 @@ __all__ = [
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 #: YAML nodes one stream may expand to (aliases included): stops an alias bomb.
 MAX_NODES = 2_000_000
+GIB = 1024**3
+#: A pessimistic download rate for the startup estimate (a node pulling from the Hub) and a load rate.
+DOWNLOAD_BYTES_PER_S = 50 * 1024**2
+LOAD_BYTES_PER_S = 500 * 1024**2
+#: Server start, CUDA graph capture and KV-cache profiling on top of download + load.
+STARTUP_OVERHEAD_S = 120
+#: The estimate when nothing is known about the weights (a 7-8B model from the Hub).
+UNKNOWN_STARTUP_S = 300
 #: Where KServe's storage initializer puts ``storageUri``.
 KSERVE_MODEL_DIR = "/mnt/models"
 
@@ -128,7 +137,8 @@ class ServingContainer:
     container: dict[str, Any]
     docker: DockerRun
     mounts: tuple[MountSpec, ...]
-    #: ``tritonserver``, ``vllm`` (``vllm serve`` or the OpenAI server) or ``other``.
+    #: ``tritonserver``, ``triton`` (a wrapper script that starts it), ``vllm`` (``vllm serve`` or the OpenAI
+    #: server) or ``other``.
     server: str
     #: ``--tensor-parallel-size`` x ``--pipeline-parallel-size`` given on a ``vllm serve`` command line.
     cli_parallel: int | None = None
@@ -454,6 +464,9 @@ def _server_kind(container: dict[str, Any], words: list[str]) -> str:
         return "tritonserver"
     if re.search(r"\bvllm\b", text) or "vllm" in image or "vllm.entrypoints" in text:
         return "vllm"
+    if "triton" in str(container.get("name") or "").lower() or "triton" in text.lower() or "triton" in image:
+        # A wrapper that starts Triton (the tutorials' server.py): a Triton pod whose arguments are not seen.
+        return "triton"
     return "other"
 
 
@@ -483,8 +496,8 @@ def _parallel_from_cli(words: list[str]) -> tuple[int | None, int | None]:
         except ValueError:
             return None
 
-    tp = number({"--tensor-parallel-size", "-tp"})
-    pp = number({"--pipeline-parallel-size", "-pp"})
+    tp = number({"--tensor-parallel-size", "-tp", "--tp"})
+    pp = number({"--pipeline-parallel-size", "-pp", "--pp"})
     if tp is None and pp is None:
         return None, None
     return (tp or 1) * (pp or 1), tp
@@ -879,6 +892,14 @@ def apply_to_target(target: Target, kube: KubeDeployment, *, repo_given: bool) -
         sources=sources,
         kube=kube,
     )
+
+
+def startup_estimate(weights: int | None) -> tuple[int, str]:
+    """Seconds a pod needs before READY (download + load + start), and how that was estimated."""
+    if weights:
+        seconds = STARTUP_OVERHEAD_S + weights // DOWNLOAD_BYTES_PER_S + weights // LOAD_BYTES_PER_S
+        return seconds, f"about {seconds} s to download and load {weights / GIB:.1f} GiB of weights (an estimate)"
+    return UNKNOWN_STARTUP_S, f"the {UNKNOWN_STARTUP_S} s a 7-8B model needs to download and load (weights unknown)"
 
 
 def placeholder(value: Any) -> bool:

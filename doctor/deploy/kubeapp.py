@@ -70,3 +70,35 @@ def kube_target(
         target = replace(target, kube=kube)
     repo_found = repo_given or (inp.cwd / DEFAULT_REPO).is_dir()
     return target, kube_skips(target, list(checks.values()), repo_found=repo_found)
+
+
+def k8s_command(target: Target) -> str:
+    """``command --format k8s`` for ``target``: its models, their parallelism and weights (when readable)."""
+    from triton_doctor.context import Context
+    from triton_doctor.deploy.kube_render import render_k8s
+    from triton_doctor.runcmd import build_spec
+
+    ctx = Context(replace(target, offline=True))
+    ctx.static_only = True
+    try:
+        present = list(ctx.selected_models()[0]) if ctx.repo().is_dir else []
+        models = list(target.models or present)
+        parallel = max(ctx.tensor_parallel().values(), default=1) if present else 1
+        weights = _weights(ctx) if present else None
+    finally:
+        ctx.close()
+    return render_k8s(build_spec(target, models, parallel=parallel), parallel=parallel, weights=weights)
+
+
+def _weights(ctx: Any) -> int | None:
+    from triton_doctor.modelmath import model_shape
+
+    best: int | None = None
+    for name in ctx.selected_models()[0]:
+        try:
+            shape = model_shape(ctx, name)
+        except (OSError, ValueError):
+            continue
+        if shape is not None and shape.weights_bytes:
+            best = max(best or 0, shape.weights_bytes)
+    return best
