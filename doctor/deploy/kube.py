@@ -474,6 +474,8 @@ def _option_values(words: list[str], names: set[str]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for i, word in enumerate(words):
         name, sep, value = word.partition("=")
+        if name.startswith("--"):
+            name = name.replace("_", "-")  # vLLM and tritonserver accept --pipeline_parallel_size too
         if name not in names:
             continue
         if not sep:

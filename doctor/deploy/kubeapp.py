@@ -102,3 +102,28 @@ def _weights(ctx: Any) -> int | None:
         if shape is not None and shape.weights_bytes:
             best = max(best or 0, shape.weights_bytes)
     return best
+
+
+def pod_state_result(path: str) -> Any:
+    """``logs FILE`` on kubectl output: the kube-pod-state result (None when the file is not kubectl output)."""
+    from triton_doctor.checks.kube_pod_state import KubePodState
+    from triton_doctor.context import Context
+    from triton_doctor.deploy.podstate import looks_like_pod_state
+    from triton_doctor.results import CheckResult
+
+    try:
+        text = decode_text(read_file_bytes(Path(path), MAX_POD_STATE_BYTES, gzip=True))
+    except FileReadError:
+        return None
+    if not looks_like_pod_state(text):
+        return None
+    kube = replace(build_deployment([], [], ()), pod_states=((path, tuple(scan_pod_state(text))),))
+    outcome = KubePodState().run(Context(Target(repo=".", kube=kube)))
+    return CheckResult(
+        check=KubePodState.id,
+        title=KubePodState.title,
+        category=KubePodState.category,
+        status=outcome.status,
+        summary=outcome.summary,
+        findings=outcome.findings,
+    )
