@@ -71,9 +71,7 @@ class KubeManifest(Check):
 
         assert isinstance(kube, KubeDeployment)
         candidates = [
-            d
-            for d in kube.docs
-            if not d.helm and d.kind and any(d.api_version.startswith(g) for g in _BUILTIN_GROUPS)
+            d for d in kube.docs if not d.helm and d.kind and any(d.api_version.startswith(g) for g in _BUILTIN_GROUPS)
         ]
         if not candidates:
             return 0

@@ -151,9 +151,7 @@ class KubePodSpec(Check):
         if c.pod.get("hostIPC") is not True and c.docker.shm_size != "operator-default" and serving:
             volume = _shm_volume(c.pod, c.container)
             if volume is None:
-                init_with = [
-                    str(i.get("name") or "?") for i in c.init_containers if _shm_volume(c.pod, i) is not None
-                ]
+                init_with = [str(i.get("name") or "?") for i in c.init_containers if _shm_volume(c.pod, i) is not None]
                 if init_with:
                     f.warning(
                         "shm-init-only",
@@ -215,7 +213,11 @@ class KubePodSpec(Check):
                 _sev_error_if(c.role != "runtime"),
                 "gpu-missing",
                 f"{label}: no nvidia.com/gpu limit: the container gets no GPU and vLLM finds no CUDA device"
-                + (" (unless every InferenceService using the runtime sets its resources)" if c.role == "runtime" else ""),
+                + (
+                    " (unless every InferenceService using the runtime sets its resources)"
+                    if c.role == "runtime"
+                    else ""
+                ),
                 catalog_id="no-gpu-in-container",
                 remedy=gpu_yaml,
                 location=loc("resources") if "resources" in c.container else loc(),
@@ -227,18 +229,21 @@ class KubePodSpec(Check):
                 + ("tensor_parallel_size" if multinode else "tensor_parallel_size x pipeline_parallel_size")
                 + f" = {needed_gpus}",
                 evidence=f"nvidia.com/gpu: {limits.get('nvidia.com/gpu')}",
-                                remedy=gpu_yaml,
+                remedy=gpu_yaml,
                 location=loc("resources", "limits", "nvidia.com/gpu"),
             )
-        if "nvidia.com/gpu" in requests and "nvidia.com/gpu" in limits:
-            if parse_quantity(requests["nvidia.com/gpu"]) != parse_quantity(limits["nvidia.com/gpu"]):
-                f.error(
-                    "gpu-request-mismatch",
-                    f"{label}: nvidia.com/gpu requests {requests['nvidia.com/gpu']} != limits "
-                    f"{limits['nvidia.com/gpu']} (extended resources must be equal; the API server refuses it)",
-                    remedy="give the same number in requests and limits, or only limits",
-                    location=loc("resources", "requests", "nvidia.com/gpu"),
-                )
+        if (
+            "nvidia.com/gpu" in requests
+            and "nvidia.com/gpu" in limits
+            and parse_quantity(requests["nvidia.com/gpu"]) != parse_quantity(limits["nvidia.com/gpu"])
+        ):
+            f.error(
+                "gpu-request-mismatch",
+                f"{label}: nvidia.com/gpu requests {requests['nvidia.com/gpu']} != limits "
+                f"{limits['nvidia.com/gpu']} (extended resources must be equal; the API server refuses it)",
+                remedy="give the same number in requests and limits, or only limits",
+                location=loc("resources", "requests", "nvidia.com/gpu"),
+            )
         cvd = c.env_entry("CUDA_VISIBLE_DEVICES")
         if cvd is not None and isinstance(cvd.get("value"), str) and needed_gpus > 1:
             devices = [d for d in re.split(r"[,\s]+", cvd["value"]) if d]
@@ -287,7 +292,7 @@ class KubePodSpec(Check):
                 f"{label}: cpu limit {limits.get('cpu')}: the server, the Python stub and the vLLM engine share one "
                 "CPU, so loading and tokenizing crawl",
                 evidence=f"cpu: {limits.get('cpu')}",
-                remedy="resources:\n  limits:\n    cpu: \"4\"",
+                remedy='resources:\n  limits:\n    cpu: "4"',
                 location=loc("resources", "limits", "cpu"),
             )
         # --- secrets --------------------------------------------------------------------------------------------
@@ -408,7 +413,9 @@ class KubePodSpec(Check):
                     location=loc("env") if "env" in c.container else loc(),
                 )
             return
-        under = next((m for m in writable_mounts if hf_home == m.target or hf_home.startswith(m.target.rstrip("/") + "/")), None)
+        under = next(
+            (m for m in writable_mounts if hf_home == m.target or hf_home.startswith(m.target.rstrip("/") + "/")), None
+        )
         if under is None and (read_only or hf_home.startswith("/root")):
             f.error(
                 "hf-home",
@@ -430,7 +437,7 @@ class KubePodSpec(Check):
         period = 10
         threshold = -(-expected // period)
         startup_yaml = (
-            f"startupProbe:\n  httpGet:\n    path: {health}\n    port: {8000 if triton else 8000}\n"
+            f"startupProbe:\n  httpGet:\n    path: {health}\n    port: 8000\n"
             f"  periodSeconds: {period}\n  failureThreshold: {threshold}   # {threshold * period} s"
         )
         if not startup and not liveness and not readiness:

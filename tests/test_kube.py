@@ -123,7 +123,9 @@ def test_line_marks_point_into_the_file_and_into_helm_templates() -> None:
 
 
 def test_container_record_maps_pod_fields_to_the_docker_record() -> None:
-    kube = read_manifests([str(MANIFESTS / "triton-inference-server__server/deploy/k8s-onprem/templates/deployment.yaml")])
+    kube = read_manifests(
+        [str(MANIFESTS / "triton-inference-server__server/deploy/k8s-onprem/templates/deployment.yaml")]
+    )
     c = kube.containers[0]
     assert c.docker.gpus == "1" and c.docker.model_repositories == ["/models"]
     assert [(m.type, m.target) for m in c.mounts] == [("nfs", "/models")]
@@ -178,7 +180,10 @@ def test_invalid_manifests_are_findings_never_tracebacks(tmp_path: Path) -> None
 
 def test_manifest_from_stdin_with_several_documents(tmp_path: Path) -> None:
     text = (MANIFESTS / "kserve__kserve/config/runtimes/kserve-tritonserver.yaml").read_text()
-    text += "\n---\n" + (MANIFESTS / "kserve__kserve/docs/samples/multimodelserving/triton/multi_model_triton.yaml").read_text()
+    text += (
+        "\n---\n"
+        + (MANIFESTS / "kserve__kserve/docs/samples/multimodelserving/triton/multi_model_triton.yaml").read_text()
+    )
     from click.testing import CliRunner
 
     from triton_doctor.cli import cli
@@ -191,7 +196,10 @@ def test_manifest_from_stdin_with_several_documents(tmp_path: Path) -> None:
     assert {"kube-pod-spec[memory-limit]", "kube-pod-spec[no-shm]"} <= found
     # The InferenceService took the runtime's container: 2Gi limits from the runtime, storageUri at /mnt/models.
     messages = [
-        f["message"] for c in json.loads(result.stdout)["checks"] for f in c["findings"] if "InferenceService" in f["message"]
+        f["message"]
+        for c in json.loads(result.stdout)["checks"]
+        for f in c["findings"]
+        if "InferenceService" in f["message"]
     ]
     assert any("2Gi" in m for m in messages)
 
@@ -211,7 +219,9 @@ def test_token_literal_is_redacted_and_shell_reference_named(tmp_path: Path) -> 
     assert finding["location"]["line"] == 11 and "secretKeyRef" in finding["remedy"]
 
 
-@pytest.mark.parametrize("entry", tomllib.loads((PODSTATE / "index.toml").read_text())["capture"], ids=lambda e: e["file"])
+@pytest.mark.parametrize(
+    "entry", tomllib.loads((PODSTATE / "index.toml").read_text())["capture"], ids=lambda e: e["file"]
+)
 def test_pod_state_captures_from_public_threads(entry: dict[str, Any]) -> None:
     signals = scan_pod_state((PODSTATE / entry["file"]).read_text())
     assert [s.entry.id for s in signals] == entry["expect"]

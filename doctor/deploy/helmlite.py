@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["HelmSkeleton", "PLACEHOLDER", "looks_like_helm", "render_skeleton"]
+__all__ = ["PLACEHOLDER", "HelmSkeleton", "looks_like_helm", "render_skeleton"]
 
 #: What an expression the reader cannot evaluate becomes.
 PLACEHOLDER = "helm-expr"
@@ -96,9 +96,9 @@ class _Scope:
                 return True, value
             default = words[1]
             return True, default.strip('"') if default.startswith('"') else default
-        if expr.startswith(".Release.") or expr.startswith("$.Release."):
+        if expr.startswith((".Release.", "$.Release.")):
             return True, "release"
-        if expr.startswith(".Chart.") or expr.startswith("$.Chart."):
+        if expr.startswith((".Chart.", "$.Chart.")):
             return True, "chart"
         return False, None
 
@@ -111,12 +111,11 @@ def _scalar_text(value: Any) -> str:
     return PLACEHOLDER
 
 
-def _to_yaml(value: Any, indent: int, newline: bool) -> list[str]:
+def _to_yaml(value: Any, indent: int) -> list[str]:
     dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False).rstrip("\n")
     if dumped in ("{}", "[]", "null", "...", ""):
         return []
-    lines = [" " * indent + line for line in dumped.splitlines()]
-    return lines if newline else lines
+    return [" " * indent + line for line in dumped.splitlines()]
 
 
 def render_skeleton(text: str, values: Any) -> HelmSkeleton:
@@ -152,8 +151,8 @@ def render_skeleton(text: str, values: Any) -> HelmSkeleton:
                 out.append(inline(line))
                 line_map.append(number)
             continue
-        for action in actions:
-            action = action.strip()
+        for raw_action in actions:
+            action = raw_action.strip()
             word = action.split(" ", 1)[0] if action else ""
             rest = action[len(word) :].strip()
             if word in {"if", "with", "range"}:
@@ -198,7 +197,7 @@ def render_skeleton(text: str, values: Any) -> HelmSkeleton:
                 indent_match = _NINDENT.search(action)
                 indent = int(indent_match.group(2)) if indent_match else 0
                 if ok:
-                    for dumped in _to_yaml(value, indent, True):
+                    for dumped in _to_yaml(value, indent):
                         out.append(dumped)
                         line_map.append(number)
                 else:

@@ -43,9 +43,9 @@ __all__ = [
     "ServingContainer",
     "apply_to_target",
     "parse_quantity",
-    "startup_estimate",
     "parse_stream",
     "read_manifests",
+    "startup_estimate",
 ]
 
 #: A manifest stream larger than this is not one (rendered charts are a few hundred KiB).
@@ -261,8 +261,6 @@ def _load_docs(text: str, label: str, line_map: Sequence[int], *, helm: bool) ->
     index = 0
     try:
         for node in yaml.compose_all(text, Loader=loader):
-            if node is None:
-                continue
             lines: dict[Path_, int] = {}
             data = _construct(node, (), lines, budget, line_map)
             index += 1
@@ -489,6 +487,7 @@ def _option_values(words: list[str], names: set[str]) -> list[tuple[str, str]]:
 
 def _parallel_from_cli(words: list[str]) -> tuple[int | None, int | None]:
     """(TP x PP, TP) from a ``vllm serve`` command line (None where not given)."""
+
     def number(names: set[str]) -> int | None:
         values = _option_values(words, names)
         if not values:
@@ -726,7 +725,7 @@ def _kserve_isvc(doc: KubeDoc, runtimes: dict[str, ServingContainer]) -> list[Se
         runtime = runtimes.get(runtime_name)
         if runtime is None and (key == "triton" or fmt == "triton"):
             runtime = runtimes.get("kserve-tritonserver")
-        container = dict(runtime.container) if runtime is not None else {"name": "kserve-container"}
+        container: dict[str, Any] = dict(runtime.container) if runtime is not None else {"name": "kserve-container"}
         if key == "triton" and runtime is None:
             version = str(spec.get("runtimeVersion") or "")
             container["image"] = f"nvcr.io/nvidia/tritonserver:{version}" if version else "nvcr.io/nvidia/tritonserver"
@@ -926,7 +925,9 @@ def kube_skips(target: Target, checks: Sequence[Any], *, repo_found: bool) -> di
         if not manifest:
             skips[cid] = "--pod-state only: give --manifest (and --repo) to check the deployment"
         elif category in {"docker", "gpu"} or cid in HOST_ONLY_CHECKS:
-            skips[cid] = "--manifest: this machine's Docker and GPUs are not the cluster's (kube-pod-spec reads the pod)"
+            skips[cid] = (
+                "--manifest: this machine's Docker and GPUs are not the cluster's (kube-pod-spec reads the pod)"
+            )
         elif not repo_found:
             skips[cid] = "--manifest without --repo: give --repo PATH, a local copy of what the model volume holds"
     return skips

@@ -73,7 +73,9 @@ def render_k8s(spec: Any, *, parallel: int = 1, weights: int | None = None, pref
             doctor_mounts += ["--mount", f"{m.target}:{m.target}"]
     if repo_target not in seen:
         mounts.insert(0, {"name": "model-repository", "mountPath": repo_target})
-        volumes.insert(0, {"name": "model-repository", "persistentVolumeClaim": {"claimName": "triton-model-repository"}})
+        volumes.insert(
+            0, {"name": "model-repository", "persistentVolumeClaim": {"claimName": "triton-model-repository"}}
+        )
     mounts += [{"name": "dshm", "mountPath": "/dev/shm"}, {"name": "hf-cache", "mountPath": HF_HOME}]
     volumes += [
         {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{2 * gpus}Gi"}},
@@ -153,14 +155,12 @@ def render_k8s(spec: Any, *, parallel: int = 1, weights: int | None = None, pref
         "# Triton + vLLM on Kubernetes (triton-doctor command --format k8s). Before kubectl apply -f:",
         "#   kubectl create secret generic hf-token --from-literal=token=<your Hugging Face token>",
         f"#   PersistentVolumeClaims: {', '.join(claims)} (the model repository and local models copied in)",
-        f"#   check it: triton-doctor check --manifest THIS.yaml --repo ./model_repository",
+        "#   check it: triton-doctor check --manifest THIS.yaml --repo ./model_repository",
     ]
     if preflight:
         header.append(
             f"#   the init container runs the doctor: docker build -t {PREFLIGHT_IMAGE} . (in the triton-doctor "
             "source) and push it where the cluster pulls from"
         )
-    dump = yaml.dump_all(
-        [deployment, service], Dumper=_NoAliases, sort_keys=False, default_flow_style=False, width=120
-    )
+    dump: str = yaml.dump_all([deployment, service], Dumper=_NoAliases, sort_keys=False, default_flow_style=False, width=120)
     return "\n".join(header) + "\n" + dump

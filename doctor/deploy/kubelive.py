@@ -50,7 +50,14 @@ def _explain_failure(stderr: str, where: str) -> str:
     low = stderr.lower()
     if any(
         s in low
-        for s in ("connection refused", "no such host", "i/o timeout", "unable to connect", "context deadline", "timeout")
+        for s in (
+            "connection refused",
+            "no such host",
+            "i/o timeout",
+            "unable to connect",
+            "context deadline",
+            "timeout",
+        )
     ):
         return (
             f"the Kubernetes API server {where}is not reachable: {first}. Check 'kubectl cluster-info' (VPN, "
@@ -68,7 +75,7 @@ def _run(base: list[str], args: list[str], timeout: float, where: str) -> str:
         raise KubeLiveError(f"refusing to run kubectl {args[:1]}: the doctor only reads")
     command = [*base, *args, f"--request-timeout={max(1, int(timeout) - 1)}s"]
     try:
-        done = subprocess.run(  # noqa: S603 - argument list, no shell; the user's own kubectl
+        done = subprocess.run(
             command,
             stdin=subprocess.DEVNULL,
             capture_output=True,

@@ -72,10 +72,7 @@ _SHAPES = (
 
 def looks_like_pod_state(text: str) -> bool:
     """Whether ``text`` is kubectl pod or event output (describe, get -o yaml/json, get events)."""
-    for line in text.splitlines()[:2000]:
-        if any(shape.search(line) for shape in _SHAPES):
-            return True
-    return False
+    return any(shape.search(line) for line in text.splitlines()[:2000] for shape in _SHAPES)
 
 
 def _detail(entry_id: str, line: str) -> str:
