@@ -329,3 +329,21 @@ def test_kube_against_an_unreachable_server_fails_fast_and_clearly(tmp_path: Pat
     assert result.exit_code == 2 and elapsed < 5, (elapsed, result.stderr)
     assert "not reachable" in result.stderr and "Traceback" not in result.stderr
     assert "not-a-real-token" not in result.stderr
+
+
+def test_a_200_document_stream_is_read_in_under_a_second(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kube_read", ROOT / "benchmarks" / "kube_read.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    path = tmp_path / "stream.yaml"
+    path.write_text(bench.stream(200))
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        kube = read_manifests([str(path)])
+        best = min(best, time.perf_counter() - start)
+    assert len(kube.docs) == 200 and kube.containers
+    assert best < 1.0, best
