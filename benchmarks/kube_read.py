@@ -30,9 +30,9 @@ SOURCES = (
 
 def stream(docs: int) -> str:
     """``docs`` YAML documents made of the fixtures and the k8s command's output."""
-    from triton_doctor.deploy.kube_render import render_k8s
-    from triton_doctor.runcmd import build_spec
-    from triton_doctor.target import Target
+    from triton_doctor.deploy.kube.render import render_k8s
+    from triton_doctor.deploy.render import build_spec
+    from triton_doctor.deploy.target import Target
 
     parts = [(MANIFESTS / name).read_text() for name in SOURCES]
     parts.append(render_k8s(build_spec(Target(repo="model_repository"), ["gemma"]), parallel=2))
@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    from triton_doctor.deploy.kube import read_manifests
+    from triton_doctor.deploy.kube.yamlread import read_manifests
 
     text = stream(args.docs)
     with tempfile.TemporaryDirectory() as tmp:

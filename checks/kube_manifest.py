@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Location, Outcome, Severity
 
 #: The Kubernetes version whose OpenAPI schemas the manifests are checked against (kubernetes-validate ships
@@ -67,7 +67,7 @@ class KubeManifest(Check):
         )
 
     def _validate(self, kube: object, f: FindingFactory) -> int:
-        from triton_doctor.deploy.kube import KubeDeployment
+        from triton_doctor.deploy.kube.model import KubeDeployment
 
         assert isinstance(kube, KubeDeployment)
         candidates = [

@@ -12,47 +12,18 @@ import re
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.results import Category, Location, Outcome
+from triton_doctor.deploy.kube.model import as_map, shm_volume
+from triton_doctor.facts.context import Context
+from triton_doctor.results import Category, Location, Outcome, Severity
 
 GIB = 1024**3
-#: Secrets that must come from a Secret, never a literal ``value:``.
-SECRET_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "NGC_API_KEY", "VLLM_API_KEY")
 #: Host memory to load a checkpoint: the weights pass through it, plus the server itself.
 LOAD_OVERHEAD_BYTES = 2 * GIB
 MIN_MEMORY_UNKNOWN = 4 * GIB
 
 
-def _map(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _indent(text: str, spaces: int) -> str:
-    return "\n".join((" " * spaces + line) if line else line for line in text.splitlines())
-
-
 def _gib(value: float) -> str:
     return f"{value / GIB:.1f} GiB"
-
-
-def _probe_budget(probe: dict[str, Any]) -> int:
-    """initialDelaySeconds + failureThreshold x periodSeconds (Kubernetes defaults 0, 3, 10)."""
-
-    def num(key: str, default: int) -> int:
-        value = probe.get(key, default)
-        return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-    return num("initialDelaySeconds", 0) + num("failureThreshold", 3) * num("periodSeconds", 10)
-
-
-def _probe_path(probe: dict[str, Any]) -> str | None:
-    get = _map(probe.get("httpGet"))
-    path = get.get("path")
-    return str(path) if path is not None else None
 
 
 class KubePodSpec(Check):
@@ -84,19 +55,12 @@ class KubePodSpec(Check):
         "gpu-request-mismatch": "nvidia.com/gpu requests differ from limits",
         "cuda-visible-devices": "CUDA_VISIBLE_DEVICES lists fewer GPUs than tensor parallel needs",
         "runtime-class": "no runtimeClassName (needed where nvidia is not the default runtime)",
-        "hf-home": "a non-root user without a writable HF_HOME",
         "memory-limit": "the memory limit is below what loading the weights needs",
         "cpu-limit": "one CPU or less for the server",
-        "token-literal": "a token written as a literal value in the manifest",
-        "startup-budget": "the startup probe gives up before the model can be downloaded and loaded",
-        "no-startup-probe": "a liveness probe without a startupProbe kills a pod that is still loading",
-        "no-probes": "no probes: Kubernetes sends traffic before the model is READY",
-        "probe-path": "a Triton probe not on /v2/health/*",
         "spawn": "tensor parallel without VLLM_WORKER_MULTIPROC_METHOD=spawn",
         "control-mode": "no --model-control-mode=explicit",
         "image-no-vllm": "a tritonserver image tag without the vLLM backend",
         "remote-repository": "the model repository is a bucket (gs://, s3://)",
-        "service-port": "a Service targetPort no serving container exposes",
     }
 
     def run(self, ctx: Context) -> Outcome:
@@ -110,10 +74,9 @@ class KubePodSpec(Check):
         weights: int | None = None
         if ctx.repo().is_dir:
             repo_parallel = max(ctx.tensor_parallel().values(), default=0)
-            weights = _weights(ctx)
+            weights = heaviest_weights(ctx)
         for c in kube.containers:
             self._container(ctx, f, c, repo_parallel, weights)
-        self._services(f, kube)
         n = len(kube.containers)
         bad = sum(1 for x in f.findings if x.severity.value != "info")
         return f.outcome(f"{n} serving container(s): " + (f"{bad} problem(s)" if bad else "the pod spec looks right"))
@@ -122,17 +85,11 @@ class KubePodSpec(Check):
 
     def _container(self, ctx: Context, f: FindingFactory, c: Any, repo_parallel: int, weights: int | None) -> None:
         serving = c.server in {"tritonserver", "triton", "vllm"}
-        triton = c.server in {"tritonserver", "triton"}
         multinode = c.role in {"leader", "worker"}
         parallel = c.cli_parallel or repo_parallel or 1
         needed_gpus = (c.cli_tensor_parallel or parallel) if multinode else parallel
 
-        def loc(*rel: str | int) -> Location:
-            line = c.doc.line_of((*c.container_path, *rel))
-            return Location(path=c.doc.file, line=line)
-
-        def pod_loc(*rel: str | int) -> Location:
-            return Location(path=c.doc.file, line=c.doc.line_of((*c.pod_path, *rel)))
+        loc, pod_loc = container_locations(c)
 
         label = c.label
         # --- /dev/shm -------------------------------------------------------------------------------------------
@@ -149,9 +106,9 @@ class KubePodSpec(Check):
             "    mountPath: /dev/shm"
         )
         if c.pod.get("hostIPC") is not True and c.docker.shm_size != "operator-default" and serving:
-            volume = _shm_volume(c.pod, c.container)
+            volume = shm_volume(c.pod, c.container)
             if volume is None:
-                init_with = [str(i.get("name") or "?") for i in c.init_containers if _shm_volume(c.pod, i) is not None]
+                init_with = [str(i.get("name") or "?") for i in c.init_containers if shm_volume(c.pod, i) is not None]
                 if init_with:
                     f.warning(
                         "shm-init-only",
@@ -164,7 +121,7 @@ class KubePodSpec(Check):
                     )
                 else:
                     f.add(
-                        _sev_error_if(parallel > 1),
+                        sev_error_if(parallel > 1),
                         "no-shm",
                         f"{label}: no memory emptyDir at /dev/shm: the container gets the runtime's 64 MB, which "
                         "the Python backend hosting vLLM"
@@ -175,7 +132,7 @@ class KubePodSpec(Check):
                         location=loc(),
                     )
             else:
-                empty = _map(volume.get("emptyDir"))
+                empty = as_map(volume.get("emptyDir"))
                 if not empty:
                     pass
                 elif empty.get("medium") != "Memory":
@@ -186,7 +143,7 @@ class KubePodSpec(Check):
                         location=pod_loc("volumes"),
                     )
                 size = empty.get("sizeLimit")
-                from triton_doctor.deploy.kube import parse_quantity
+                from triton_doctor.deploy.kube.model import parse_quantity
 
                 quantity = parse_quantity(size) if size is not None else None
                 if quantity is not None and quantity < GIB:
@@ -199,18 +156,18 @@ class KubePodSpec(Check):
                         location=pod_loc("volumes"),
                     )
         # --- GPUs -----------------------------------------------------------------------------------------------
-        from triton_doctor.deploy.kube import gpu_limit, parse_quantity
+        from triton_doctor.deploy.kube.model import gpu_limit, parse_quantity
 
-        resources = _map(c.container.get("resources"))
-        limits = _map(resources.get("limits"))
-        requests = _map(resources.get("requests"))
+        resources = as_map(c.container.get("resources"))
+        limits = as_map(resources.get("limits"))
+        requests = as_map(resources.get("requests"))
         gpus = gpu_limit(c.container)
         # An unrendered Helm template leaves computed values as placeholders: unknown, not missing.
         unknown = "helm-expr" in repr(c.container.get("resources"))
         gpu_yaml = f"resources:\n  limits:\n    nvidia.com/gpu: {needed_gpus}"
         if serving and not unknown and gpus is None and parse_quantity(requests.get("nvidia.com/gpu")) is None:
             f.add(
-                _sev_error_if(c.role != "runtime"),
+                sev_error_if(c.role != "runtime"),
                 "gpu-missing",
                 f"{label}: no nvidia.com/gpu limit: the container gets no GPU and vLLM finds no CUDA device"
                 + (
@@ -263,9 +220,6 @@ class KubePodSpec(Check):
                 remedy="runtimeClassName: nvidia   # in the pod spec",
                 location=pod_loc(),
             )
-        # --- HF cache under a non-root user ---------------------------------------------------------------------
-        if serving:
-            self._hf_home(f, c, label, loc, pod_loc)
         # --- memory / CPU ---------------------------------------------------------------------------------------
         memory = parse_quantity(limits.get("memory")) if "memory" in limits else None
         if serving and memory is not None and not unknown:
@@ -295,35 +249,6 @@ class KubePodSpec(Check):
                 remedy='resources:\n  limits:\n    cpu: "4"',
                 location=loc("resources", "limits", "cpu"),
             )
-        # --- secrets --------------------------------------------------------------------------------------------
-        for i, item in enumerate(_list(c.container.get("env"))):
-            if not isinstance(item, dict) or item.get("name") not in SECRET_VARS or "value" not in item:
-                continue
-            value = item.get("value")
-            if not isinstance(value, str) or not value.strip():
-                continue
-            name = str(item["name"])
-            shell_ref = re.fullmatch(r"\$\{?(\w+)\}?", value.strip())
-            message = (
-                f"{label}: {name} is the literal text {value.strip()!r}: Kubernetes does not expand $VAR "
-                "(only $(VAR) of the container's own env), so the server gets that text as its token"
-                if shell_ref
-                else f"{label}: {name} is written as a literal value in the manifest (anyone who can read the "
-                "Deployment, its history or the repository holding it has the token)"
-            )
-            f.error(
-                "token-literal",
-                message,
-                evidence=f"value: {value.strip() if shell_ref else '<redacted>'}",
-                remedy=(
-                    "kubectl create secret generic hf-token --from-literal=token=<your token>\n"
-                    f"- name: {name}\n  valueFrom:\n    secretKeyRef:\n      name: hf-token\n      key: token"
-                ),
-                location=loc("env", i),
-            )
-        # --- probes ---------------------------------------------------------------------------------------------
-        if serving and c.role != "worker":
-            self._probes(f, c, label, loc, weights, triton)
         # --- Triton arguments -----------------------------------------------------------------------------------
         if c.server == "tritonserver":
             args_key = "args" if "args" in c.container else ("command" if "command" in c.container else None)
@@ -368,169 +293,24 @@ class KubePodSpec(Check):
                     f"{label}: the image {image} has no vLLM backend (only the -vllm-python-py3 images ship it)",
                     evidence=f"image: {image}",
                     catalog_id="wrong-image-no-vllm-backend",
-                    remedy=f"image: {image.rsplit(':', 1)[0]}:{_vllm_tag(tag)}",
+                    remedy=f"image: {image.rsplit(':', 1)[0]}:{vllm_tag(tag)}",
                     location=loc("image"),
                 )
 
-    def _hf_home(self, f: FindingFactory, c: Any, label: str, loc: Any, pod_loc: Any) -> None:
-        pod_sc = _map(c.pod.get("securityContext"))
-        sc = _map(c.container.get("securityContext"))
-        user = sc.get("runAsUser", pod_sc.get("runAsUser"))
-        non_root = sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is True
-        read_only = sc.get("readOnlyRootFilesystem") is True
-        if not ((isinstance(user, int) and user != 0) or non_root or read_only):
-            return
-        hf = c.env_entry("HF_HOME")
-        hf_home = str(hf.get("value")) if hf is not None and isinstance(hf.get("value"), str) else None
-        who = f"runAsUser: {user}" if isinstance(user, int) else ("runAsNonRoot" if non_root else "")
-        who = ", ".join(x for x in (who, "readOnlyRootFilesystem" if read_only else "") if x)
-        writable_mounts = [m for m in c.mounts if not m.readonly and m.type in {"emptyDir", "pvc", "hostPath", "nfs"}]
-        fix = (
-            "env:\n  - name: HF_HOME\n    value: /hf-cache\n"
-            "volumeMounts:\n  - name: hf-cache\n    mountPath: /hf-cache\n"
-            "# in the pod spec\nvolumes:\n  - name: hf-cache\n    emptyDir: {}   # or a persistentVolumeClaim"
-        )
-        if hf_home is None:
-            root_cache = next((m for m in c.mounts if m.target.startswith("/root/")), None)
-            if root_cache is not None or read_only:
-                f.error(
-                    "hf-home",
-                    f"{label}: {who} with the Hugging Face cache at the default under the user's home"
-                    + (f" while the cache volume is mounted at {root_cache.target}" if root_cache else "")
-                    + (": the root filesystem is read-only" if read_only else "")
-                    + "; downloads fail with PermissionError",
-                    catalog_id="hf-cache-unwritable",
-                    remedy=fix,
-                    location=loc("env") if "env" in c.container else loc(),
-                )
-            else:
-                f.warning(
-                    "hf-home",
-                    f"{label}: {who} and no HF_HOME: the cache goes to $HOME/.cache, which does not exist or is not "
-                    "writable for a UID without a home in the image",
-                    catalog_id="hf-cache-unwritable",
-                    remedy=fix,
-                    location=loc("env") if "env" in c.container else loc(),
-                )
-            return
-        under = next(
-            (m for m in writable_mounts if hf_home == m.target or hf_home.startswith(m.target.rstrip("/") + "/")), None
-        )
-        if under is None and (read_only or hf_home.startswith("/root")):
-            f.error(
-                "hf-home",
-                f"{label}: HF_HOME={hf_home} is not on a writable volume and {who}: downloads fail with "
-                "PermissionError",
-                catalog_id="hf-cache-unwritable",
-                remedy=fix,
-                location=loc("env", c.env_index("HF_HOME") or 0),
-            )
 
-    def _probes(self, f: FindingFactory, c: Any, label: str, loc: Any, weights: int | None, triton: bool) -> None:
-        startup = _map(c.container.get("startupProbe"))
-        liveness = _map(c.container.get("livenessProbe"))
-        readiness = _map(c.container.get("readinessProbe"))
-        from triton_doctor.deploy.kube import startup_estimate
-
-        expected, basis = startup_estimate(weights)
-        health = "/v2/health/ready" if triton else "/health"
-        period = 10
-        threshold = -(-expected // period)
-        startup_yaml = (
-            f"startupProbe:\n  httpGet:\n    path: {health}\n    port: 8000\n"
-            f"  periodSeconds: {period}\n  failureThreshold: {threshold}   # {threshold * period} s"
-        )
-        if not startup and not liveness and not readiness:
-            f.info(
-                "no-probes",
-                f"{label}: no probes: the Service sends requests before the model is READY",
-                remedy=startup_yaml
-                + f"\nreadinessProbe:\n  httpGet:\n    path: {health}\n    port: 8000\n  periodSeconds: 5",
-                location=loc(),
-            )
-            return
-        if startup:
-            budget = _probe_budget(startup)
-            if budget < expected:
-                f.warning(
-                    "startup-budget",
-                    f"{label}: the startupProbe gives up after {budget} s (initialDelaySeconds + failureThreshold x "
-                    f"periodSeconds); loading needs {basis}",
-                    evidence=f"startupProbe budget {budget} s",
-                    remedy=startup_yaml,
-                    location=loc("startupProbe"),
-                )
-        elif liveness:
-            budget = _probe_budget(liveness)
-            if budget < expected:
-                f.warning(
-                    "no-startup-probe",
-                    f"{label}: a livenessProbe without a startupProbe restarts the container after {budget} s; "
-                    f"loading needs {basis}, so the pod never gets READY (CrashLoopBackOff)",
-                    evidence=f"livenessProbe budget {budget} s",
-                    remedy=startup_yaml,
-                    location=loc("livenessProbe"),
-                )
-        if triton:
-            for key, want in (("livenessProbe", "/v2/health/live"), ("readinessProbe", "/v2/health/ready")):
-                probe = _map(c.container.get(key))
-                path = _probe_path(probe) if probe else None
-                if path is not None and not path.startswith("/v2/health/"):
-                    f.info(
-                        "probe-path",
-                        f"{label}: {key} on {path}: Triton answers health on {want}",
-                        remedy=f"httpGet:\n  path: {want}\n  port: 8000",
-                        location=loc(key),
-                    )
-
-    def _services(self, f: FindingFactory, kube: Any) -> None:
-        ports: set[object] = set()
-        for c in kube.containers:
-            for p in _list(c.container.get("ports")):
-                if isinstance(p, dict):
-                    ports.add(p.get("containerPort"))
-                    if p.get("name"):
-                        ports.add(p.get("name"))
-        if not ports:
-            return
-        for svc in kube.services:
-            for i, port in enumerate(_list(_map(svc.data.get("spec")).get("ports"))):
-                if not isinstance(port, dict):
-                    continue
-                target = port.get("targetPort", port.get("port"))
-                if target is None or target in ports or "helm-expr" in str(target):
-                    continue
-                f.warning(
-                    "service-port",
-                    f"{svc.label}: targetPort {target} is not a port of any serving container "
-                    f"({', '.join(sorted(str(p) for p in ports))})",
-                    remedy="targetPort: 8000   # Triton HTTP (8001 gRPC, 8002 metrics)",
-                    location=Location(path=svc.file, line=svc.line_of(("spec", "ports", i))),
-                )
-
-
-def _sev_error_if(condition: bool) -> Any:
-    from triton_doctor.results import Severity
+def sev_error_if(condition: bool) -> Any:
 
     return Severity.ERROR if condition else Severity.WARNING
 
 
-def _vllm_tag(tag: str) -> str:
+def vllm_tag(tag: str) -> str:
     match = re.match(r"^(\d+\.\d+)", tag)
     return f"{match.group(1)}-vllm-python-py3" if match else "<YY.MM>-vllm-python-py3"
 
 
-def _shm_volume(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, Any] | None:
-    for mount in _list(container.get("volumeMounts")):
-        if isinstance(mount, dict) and str(mount.get("mountPath", "")).rstrip("/") == "/dev/shm":
-            name = mount.get("name")
-            return next((v for v in _list(pod.get("volumes")) if isinstance(v, dict) and v.get("name") == name), {})
-    return None
-
-
-def _weights(ctx: Context) -> int | None:
+def heaviest_weights(ctx: Context) -> int | None:
     """Bytes of the selected models' weights (the heaviest model; None when none is known)."""
-    from triton_doctor.modelmath import model_shape
+    from triton_doctor.facts.sizing import model_shape
 
     best: int | None = None
     present, _ = ctx.selected_models()
@@ -542,3 +322,15 @@ def _weights(ctx: Context) -> int | None:
         if shape is not None and shape.weights_bytes:
             best = max(best or 0, shape.weights_bytes)
     return best
+
+
+def container_locations(c: Any) -> tuple[Any, Any]:
+    """``loc(*keys)`` and ``pod_loc(*keys)``: file:line of a key of the container / of its pod spec."""
+
+    def loc(*rel: str | int) -> Location:
+        return Location(path=c.doc.file, line=c.doc.line_of((*c.container_path, *rel)))
+
+    def pod_loc(*rel: str | int) -> Location:
+        return Location(path=c.doc.file, line=c.doc.line_of((*c.pod_path, *rel)))
+
+    return loc, pod_loc

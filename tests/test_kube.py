@@ -16,10 +16,12 @@ import yaml
 
 from tests.conftest import ROOT, run_cli
 from triton_doctor.app import sample_paths
-from triton_doctor.context import Context
-from triton_doctor.deploy.kube import apply_to_target, parse_quantity, read_manifests
-from triton_doctor.deploy.podstate import pod_catalog, scan_pod_state
-from triton_doctor.target import Target
+from triton_doctor.deploy.kube.model import parse_quantity
+from triton_doctor.deploy.kube.podstate import pod_catalog, scan_pod_state
+from triton_doctor.deploy.kube.record import apply_to_target
+from triton_doctor.deploy.kube.yamlread import read_manifests
+from triton_doctor.deploy.target import Target
+from triton_doctor.facts.context import Context
 
 DATA = ROOT / "tests" / "data" / "k8s"
 MANIFESTS = DATA / "manifests"
@@ -81,12 +83,14 @@ EXPECT: dict[str, tuple[set[str], set[str]]] = {
 
 def _sub_ids(path: Path, repo: str = "/nonexistent") -> set[str]:
     from triton_doctor.checks.kube_manifest import KubeManifest
+    from triton_doctor.checks.kube_pod_security import KubePodSecurity
     from triton_doctor.checks.kube_pod_spec import KubePodSpec
+    from triton_doctor.checks.kube_probes import KubeProbes
 
     kube = read_manifests([str(path)])
     ctx = Context(apply_to_target(Target(repo=repo), kube, repo_given=True))
     found: set[str] = set()
-    for check in (KubeManifest, KubePodSpec):
+    for check in (KubeManifest, KubePodSpec, KubePodSecurity, KubeProbes):
         outcome = check().run(ctx)
         found |= {f.sub_id for f in outcome.findings}
     return found
@@ -215,7 +219,7 @@ def test_token_literal_is_redacted_and_shell_reference_named(tmp_path: Path) -> 
     )
     result = run_cli("check", "--manifest", str(path), "--format", "json")
     assert secret not in result.stdout and secret not in result.stderr
-    finding = _json(result)["kube-pod-spec[token-literal]"]
+    finding = _json(result)["kube-pod-security[token-literal]"]
     assert finding["location"]["line"] == 11 and "secretKeyRef" in finding["remedy"]
 
 
@@ -282,7 +286,8 @@ def test_k8s_command_passes_check_manifest_and_schema_and_keeps_repository_findi
     )  # fmt: skip
     k8s_checks = {c["check"]: c for c in as_k8s.json()["checks"]}
     assert k8s_checks["kube-pod-spec"]["status"] == "pass", k8s_checks["kube-pod-spec"]
-    assert k8s_checks["kube-manifest"]["status"] == "pass", k8s_checks["kube-manifest"]
+    for check_id in ("kube-manifest", "kube-pod-security", "kube-probes"):
+        assert k8s_checks[check_id]["status"] == "pass", k8s_checks[check_id]
     # The guide's files as written: the same repository findings either way (max_batch_size: 256 among them).
     assert _repo_findings(as_docker) == _repo_findings(as_k8s)
     assert any("config-batching" in f for f, _ in _repo_findings(as_k8s))
