@@ -352,3 +352,35 @@ def test_a_200_document_stream_is_read_in_under_a_second(tmp_path: Path) -> None
         best = min(best, time.perf_counter() - start)
     assert len(kube.docs) == 200 and kube.containers
     assert best < 1.0, best
+
+
+def test_kube_reads_through_kubectl_get_and_describe_only(tmp_path: Path) -> None:
+    """--kube plumbing with a stand-in kubectl that replays captured output and records its arguments."""
+    repo, _ = sample_paths(guide=True)
+    rendered = run_cli("command", "--format", "k8s", "--repo", str(repo))
+    objects = tmp_path / "objects.yaml"
+    objects.write_text(rendered.stdout)
+    calls = tmp_path / "calls.txt"
+    fake = tmp_path / "kubectl"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {calls}\n'
+        'for a in "$@"; do case "$a" in get) exec cat '
+        + str(objects)
+        + " ;; describe) exec cat "
+        + str(PODSTATE / "failedscheduling-gke-events.txt")
+        + " ;; esac; done\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    result = run_cli(
+        "check", "--kube", "deploy/triton-vllm", "--kube-namespace", "serving", "--format", "json",
+        env={"TRITON_DOCTOR_KUBECTL": str(fake)}, cwd=tmp_path,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr
+    found = _json(result)
+    assert "kube-pod-state[failed-scheduling]" in found
+    statuses = {c["check"]: c["status"] for c in result.json()["checks"]}
+    assert statuses["kube-manifest"] == "pass" and statuses["kube-pod-spec"] == "pass"
+    verbs = [line.split()[2] for line in calls.read_text().splitlines()]  # --namespace serving VERB ...
+    assert verbs == ["get", "describe"]
+    assert "-l app=triton-vllm" in calls.read_text()

@@ -97,11 +97,14 @@ def _run(base: list[str], args: list[str], timeout: float, where: str) -> str:
 def _selector_of(objects_yaml: str) -> str | None:
     """``k=v,k2=v2`` from the first object's spec.selector.matchLabels (a Deployment, StatefulSet, Job)."""
     try:
-        data = yaml.safe_load(objects_yaml)
+        docs = list(yaml.safe_load_all(objects_yaml))
     except yaml.YAMLError:
         return None
-    items = data.get("items") if isinstance(data, dict) and data.get("kind") == "List" else [data]
-    for item in items or []:
+    items: list[object] = []
+    for data in docs:
+        is_list = isinstance(data, dict) and data.get("kind") == "List"
+        items += (data.get("items") or []) if is_list else [data]
+    for item in items:
         spec = item.get("spec") if isinstance(item, dict) else None
         labels = (spec or {}).get("selector", {}) if isinstance(spec, dict) else {}
         match = labels.get("matchLabels") if isinstance(labels, dict) else None
