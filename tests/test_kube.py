@@ -384,3 +384,18 @@ def test_kube_reads_through_kubectl_get_and_describe_only(tmp_path: Path) -> Non
     verbs = [line.split()[2] for line in calls.read_text().splitlines()]  # --namespace serving VERB ...
     assert verbs == ["get", "describe"]
     assert "-l app=triton-vllm" in calls.read_text()
+
+
+def test_token_from_a_secret_is_not_a_missing_token(tmp_path: Path) -> None:
+    repo, local = sample_paths()
+    rendered = run_cli("command", "--format", "k8s", "--repo", str(repo))
+    manifest = tmp_path / "triton.yaml"
+    manifest.write_text(rendered.stdout)
+    result = run_cli(
+        "check", "--offline", "--manifest", str(manifest), "--repo", str(repo),
+        "--mount", f"{local}:/local_models", "--format", "json",
+    )  # fmt: skip
+    checks = {c["check"]: c for c in result.json()["checks"]}
+    assert checks["hf-token"]["status"] == "skip" and "Secret" in checks["hf-token"]["skip_reason"]
+    assert checks["docker-run-options"]["status"] == "skip"
+    assert checks["model-repository"]["status"] == "pass"

@@ -66,6 +66,20 @@ def kube_skips(target: Target, checks: Sequence[Any], *, repo_found: bool) -> di
             skips[cid] = (
                 "--manifest: this machine's Docker and GPUs are not the cluster's (kube-pod-spec reads the pod)"
             )
+        elif cid == "hf-token" and _token_from_secret(target):
+            skips[cid] = "--manifest: the token comes from a Secret (valueFrom), which the doctor does not read"
         elif not repo_found:
             skips[cid] = "--manifest without --repo: give --repo PATH, a local copy of what the model volume holds"
     return skips
+
+
+def _token_from_secret(target: Target) -> bool:
+    """The primary serving container takes HF_TOKEN (or HUGGING_FACE_HUB_TOKEN) through ``valueFrom``."""
+    primary = target.kube.primary if target.kube is not None else None
+    if primary is None:
+        return False
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        entry = primary.env_entry(name)
+        if entry is not None and "valueFrom" in entry:
+            return True
+    return False
