@@ -116,6 +116,8 @@ def _selector_of(objects_yaml: str) -> str | None:
 def capture(resource: str, *, context: str | None = None, namespace: str | None = None) -> tuple[list[str], list[str]]:
     """Objects (as manifest files) and pod state (describe output files) of ``resource`` (``kind/name`` or a
     label selector ``k=v``)."""
+    if resource.split("/", 1)[0].lower() in {"secret", "secrets"}:
+        raise KubeLiveError("--kube reads workloads and pods, never Secrets: give deploy/NAME or a label selector")
     base = kubectl_base(context, namespace)
     where = f"(context {context}) " if context else ""
     folder = Path(tempfile.mkdtemp(prefix="triton-doctor-kube-"))
