@@ -48,17 +48,13 @@ def kubectl_base(context: str | None, namespace: str | None) -> list[str]:
 def _explain_failure(stderr: str, where: str) -> str:
     first = next((line.strip() for line in stderr.splitlines() if line.strip()), "no message")[:300]
     low = stderr.lower()
-    if any(
-        s in low
-        for s in (
-            "connection refused",
-            "no such host",
-            "i/o timeout",
-            "unable to connect",
-            "context deadline",
-            "timeout",
+    if "x509" in low or "certificate" in low:
+        return (
+            f"kubectl did not accept the API server's certificate {where}({first}). Check the cluster's "
+            "certificate-authority in your kubeconfig (kubectl cluster-info)"
         )
-    ):
+    unreachable = ("connection refused", "no such host", "i/o timeout", "unable to connect", "deadline exceeded")
+    if any(s in low for s in unreachable) or "client.timeout" in low or "dial tcp" in low:
         return (
             f"the Kubernetes API server {where}is not reachable: {first}. Check 'kubectl cluster-info' (VPN, "
             "port-forward, kubeconfig context); triton-doctor only reads through your kubectl"
