@@ -35,7 +35,7 @@ __all__ = ["PROFILES", "Ignore", "Policy", "PolicyError", "catalog_ids", "exit_c
 #: quick: static checks of the repository, mounts and model files (no Docker, no GPU, no network);
 #: standard: + Docker, GPU, Hugging Face and container logs (the default); full: + the live stage.
 PROFILES = ("quick", "standard", "full")
-_QUICK_CATEGORIES = {Category.REPO, Category.MOUNTS}
+_QUICK_CATEGORIES = {Category.REPO, Category.MOUNTS, Category.KUBE}
 
 
 class PolicyError(ValueError):

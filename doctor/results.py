@@ -55,6 +55,8 @@ class Category(StrEnum):
     REPO = "repo"
     LOGS = "logs"
     LIVE = "live"
+    #: Kubernetes manifests and pod state (check --manifest / --pod-state).
+    KUBE = "kube"
 
 
 class ExitCode(IntEnum):

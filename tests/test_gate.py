@@ -213,7 +213,7 @@ def test_quick_profile_passes_with_no_docker() -> None:
     )
     assert result.exit_code == 0, result.stderr
     categories = {c["category"] for c in result.json()["checks"]}
-    assert categories <= {"repo", "mounts"}
+    assert categories <= {"repo", "mounts", "kube"}
     assert "mount-daemon-view" not in _checks(result.json())
 
 

@@ -55,6 +55,9 @@ class CheckRequest:
     baseline: str | None = None
     #: ``--write-baseline FILE``: record every finding of this run there.
     write_baseline: str | None = None
+    #: ``--manifest FILE|-`` (repeatable): Kubernetes manifests; ``--pod-state FILE|-``: kubectl output.
+    manifests: tuple[str, ...] = ()
+    pod_states: tuple[str, ...] = ()
 
 
 def sample_paths(*, guide: bool = False) -> tuple[Path, Path]:
@@ -78,6 +81,11 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
         req.target.mounts = (*req.target.mounts, f"{repo}:/models", f"{local}:/local_models")
     target, config = build_target(req.target)
     registry = registry if registry is not None else load_registry()
+    kube_skips: dict[str, str] = {}
+    if req.manifests or req.pod_states:
+        from triton_doctor.app.kube import kube_target
+
+        target, kube_skips = kube_target(target, config, req.target, req.manifests, req.pod_states, registry.checks)
     policy = gate_policy(req, config, target)
     policy.validate(registry.checks)
     specs = parse_outputs(
@@ -87,7 +95,7 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
     # The full profile is the live stage (from the config too, where --live was not given).
     live = req.live or policy.profile == "full"
     selected = policy.select(registry.checks, live=live)
-    skipped = policy.skipped(selected)
+    skipped = {**{c.id: kube_skips[c.id] for c in selected if c.id in kube_skips}, **policy.skipped(selected)}
     if not policy.asked(registry.checks, live=live):
         raise PolicyError(
             f"--only {','.join(policy.only) or '(all)'} with --skip {','.join(policy.skip)} leaves no check to run"

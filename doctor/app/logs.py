@@ -115,16 +115,25 @@ def run_logs_command(req: LogsRequest) -> int:
     )
     secrets = known_secrets(Target(repo="."))
     result = redact_result(policy.filter_findings(redact_result(result, secrets)), secrets)
-    code = exit_code([result], req.fail_on)
+    results = [result]
+    if req.source != "-" and os.path.isfile(req.source):
+        # kubectl describe / get -o yaml / get events saved to a file: the pod state too.
+        from triton_doctor.app.kube import pod_state_result
+
+        extra = pod_state_result(req.source)
+        if extra is not None:
+            results.append(redact_result(policy.filter_findings(redact_result(extra, secrets)), secrets))
+    code = exit_code(results, req.fail_on)
     report = Report(
         tool_version=__version__,
         target={"logs": redact(label, secrets)},
-        results=(result,),
+        results=tuple(results),
         duration_ms=result.duration_ms,
     )
     from triton_doctor.report.text import render_result, render_summary
 
-    render_result(console, result, verbose=req.verbose)
+    for shown in results:
+        render_result(console, shown, verbose=req.verbose)
     render_summary(console, report, int(code))
     rules = sarif_rules(logs_checks) if any(spec.fmt == "sarif" for spec in specs) else None
     emit(specs, report, int(code), write=write_output, rules=rules)

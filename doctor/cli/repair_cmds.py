@@ -73,7 +73,16 @@ def fix(
     help="Only these renderings (repeatable; default: all four).",
 )
 @click.option("--no-client", is_flag=True, help="Leave out the curl and Python client calls.")
-def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["shell", "k8s"]),
+    default="shell",
+    show_default=True,
+    help="k8s: a Deployment + Service (Secret token, /dev/shm, GPUs, startup probe, HF cache, the doctor as "
+    "preflight init container) that check --manifest passes.",
+)
+def command(shells: tuple[str, ...], no_client: bool, fmt: str, **target: Any) -> None:
     """Print the docker run for bash, PowerShell and cmd, a compose service, and client calls."""
     from triton_doctor.deploy.inputs import build_target
     from triton_doctor.deploy.render import command_text
@@ -84,6 +93,11 @@ def command(shells: tuple[str, ...], no_client: bool, **target: Any) -> None:
         built, _config = build_target(build_target_input(target))
     except TargetError as exc:
         fail_usage(str(exc))
+        return
+    if fmt == "k8s":
+        from triton_doctor.app.kube import k8s_command
+
+        click.echo(k8s_command(built), nl=False)
         return
     chosen = list(shells) or ["bash", "powershell", "cmd", "compose"]
     printed = printed_command(built)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from triton_doctor.cli.kube_opts import kube_inputs, kube_options
 from triton_doctor.cli.options import (
     BUNDLE_EXIT_CODES,
     CONTEXT,
@@ -64,6 +65,7 @@ from triton_doctor.cli.options import (
     help="Check a sample repository shipped with triton-doctor: the guide's two shapes made right (--sample), "
     "or the guide's files exactly as written (--sample guide: its max_batch_size: 256 is found).",
 )
+@kube_options
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
 def check(
     only: tuple[str, ...],
@@ -81,6 +83,7 @@ def check(
 ) -> None:
     """Check the host and the model repository (and, with --live, bring it up and generate)."""
     live = live or bool(target["server"]) or profile == "full"
+    kube = {k: target.pop(k) for k in ("manifests", "pod_states", "kube_resource", "kube_context", "kube_namespace")}
     run_request(
         build_request(
             target,
@@ -95,6 +98,7 @@ def check(
             fail_on=fail_on,
             verbose=verbose,
             sample=sample or False,
+            **kube_inputs(kube),
         )
     )
 

@@ -19,6 +19,7 @@ from triton_doctor.probes.fs import FileReadError, read_file_bytes
 
 if TYPE_CHECKING:
     from triton_doctor.deploy.compose import ComposeService
+    from triton_doctor.deploy.kube.model import KubeDeployment
 
 __all__ = ["MountSpec", "Target", "TargetError", "host_path", "parse_mount_flag"]
 
@@ -65,6 +66,8 @@ class Target:
     sources: tuple[str, ...] = ()
     #: The compose service ``docker`` was read from (``--compose-file``), for the compose checks.
     compose: ComposeService | None = None
+    #: ``check --manifest`` / ``--pod-state``: the Kubernetes objects read (None: not a Kubernetes target).
+    kube: KubeDeployment | None = None
 
     def mount_for(self, container_path: str) -> MountSpec | None:
         """The mount whose target contains ``container_path`` (the deepest one), if any."""
