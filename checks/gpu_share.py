@@ -130,6 +130,7 @@ class GpuShare(Check):
     """gpu_memory_utilization of the models on one GPU."""
 
     id = "gpu-share"
+    host_only = "gpu"
     title = "GPU memory shared by the models"
     category = Category.GPU
     requires = frozenset({"model-repository"})

@@ -14,6 +14,26 @@ from triton_doctor.results import Category, Finding, Outcome
 CPU_ONLY = "for a CPU-only image, start it without GPUs: --no-gpus (and no --gpus all in your docker run)"
 
 
+#: Remedies with ``--server``: the doctor started no container there, so they speak of the server.
+REMOTE_REMEDIES = {
+    "timeout": "the server answers but its models did not settle in time: read the server's own log where it "
+    "runs (docker logs / kubectl logs of that server), or raise --timeout",
+    "unavailable": "the server reports the model UNAVAILABLE with the reason quoted: fix it in the server's "
+    "repository, then load it again (POST /v2/repository/models/<model>/load) or restart the server",
+    "missing": "name a model the server has (--model), or add it to the server's model repository and load it",
+}
+
+
+def load_remedy(model: str, server_url: str | None) -> str:
+    """How to load ``model``: on a running server (``--server``) its API or its start command; in the command."""
+    if server_url:
+        return (
+            f"load it on the server: start tritonserver with --model-control-mode=explicit --load-model={model}, "
+            f"or, in explicit mode, call curl -X POST {server_url}/v2/repository/models/{model}/load"
+        )
+    return f"add --load-model={model} to the tritonserver arguments (with --model-control-mode=explicit)"
+
+
 def relabel(findings: tuple[Finding, ...], check_id: str) -> list[Finding]:
     """Log-diagnosis findings under another check id (same sub-ids: the catalog ids)."""
     return [replace(f, id=f"{check_id}[{f.sub_id}]") for f in findings if f.severity.value != "info"]
@@ -47,6 +67,7 @@ class LiveServer(Check):
         "redirect": "the server redirects to another host (not followed)",
         "no-docker": "no Docker daemon for the bring-up",
         "adjusted": "a limit of your docker run was adjusted because this host refuses it",
+        "not-loaded": "a model is in the server's repository but not loaded",
     }
 
     def run(self, ctx: Context) -> Outcome:
@@ -78,11 +99,25 @@ class LiveServer(Check):
             if out.remote
             else (f"container {out.container}" if out.container else "the Docker daemon")
         )
+        if out.state in {"ready", "not-loaded"}:
+            for model in out.not_loaded:
+                (f.error if out.state == "not-loaded" else f.warning)(
+                    "not-loaded",
+                    f"{model} is in the server's model repository but not loaded"
+                    + (f" ({out.models[model][1]})" if out.models.get(model, ("", ""))[1] else ""),
+                    evidence=f"POST /v2/repository/index: {model} "
+                    + (out.models.get(model, ("", ""))[0] or "(no state)"),
+                    remedy=load_remedy(model, out.http_url if out.remote else None),
+                    model=model,
+                )
+        if out.state == "not-loaded":
+            return f.outcome(f"not loaded: {', '.join(out.not_loaded)} ({where})")
         if out.state == "ready":
             live = f", live after {out.live_at - out.started_at:.1f} s" if out.live_at else ""
+            ready = [m for m, (state, _reason) in out.models.items() if state == "READY"]
             f.info(
                 "ready",
-                f"{', '.join(out.models)} READY after {out.ready_at - out.started_at:.1f} s{live}",
+                f"{', '.join(ready)} READY after {out.ready_at - out.started_at:.1f} s{live}",
                 evidence=" ".join(out.command),
             )
             shown = where if out.remote else f"{where}, {out.http_url}"
@@ -108,7 +143,7 @@ class LiveServer(Check):
                 remedy="give the container more memory (Docker Desktop/WSL limits), add swap, or use a smaller model",
             )
         elif not from_log:
-            remedy = {
+            remedy = (REMOTE_REMEDIES if out.remote else {}).get(out.state) or {
                 "timeout": "raise --timeout, or read the log: docker logs <container> (run with --keep)",
                 "unreachable": "check the URL and that the server runs",
                 "missing": "name a model the server has (--model), or add it to the server's model repository",

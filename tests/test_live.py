@@ -468,3 +468,83 @@ def test_init_local_output_passes_check_reaches_ready_and_generates(
     generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
     assert len(generated) == 3 and all("chunk" in f["message"] for f in generated), generated
     assert _mine(client, tmp_path) == []
+
+
+def _serve(client: Any, stack: str, repo: Path, local_models: Path, *args: str) -> tuple[Any, str]:
+    """A tritonserver of the test (not the doctor's) on a free port, READY; the caller removes it."""
+    import urllib.request
+
+    from docker.types import Mount
+
+    (http,) = free_ports(1)
+    container = client.containers.run(
+        stack,
+        ["tritonserver", "--model-repository=/models", *args],
+        detach=True,
+        ports={"8000/tcp": ("127.0.0.1", http)},
+        mounts=[Mount("/models", str(repo), type="bind"), Mount("/local_models", str(local_models), type="bind")],
+        labels={"io.triton-doctor.test": "live-server"},
+        shm_size="1g",  # the Python backend's shared memory: Docker's 64 MB default is too small
+    )
+    url = f"http://127.0.0.1:{http}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/v2/health/ready", timeout=2) as answer:
+            if answer.status == 200:
+                return container, url
+        container.reload()
+        if container.status == "exited":
+            break
+        time.sleep(0.5)
+    logs = container.logs()[-2000:].decode("utf-8", "replace")
+    container.remove(force=True)
+    raise AssertionError(f"the test's server did not come up: {logs}")
+
+
+def test_server_mode_names_the_unloaded_model_at_once(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """The guide's layout (two models, one loaded with --load-model) behind --server: the other model is a
+    finding within one request, naming it and the server-side remedy; host-only checks are skipped."""
+    repo = _repo(tmp_path)
+    other = repo / "other_model"
+    shutil.copytree(repo / "tiny", other)
+    (other / "config.pbtxt").write_text(CONFIG.replace('name: "tiny"', 'name: "other_model"'))
+    container, url = _serve(client, stack, repo, local_models, "--model-control-mode=explicit", "--load-model=tiny")
+    try:
+        start = time.monotonic()
+        code, report, stderr = _doctor("check", "--server", url, "--only", "live-server", "--model", "other_model")
+        took = time.monotonic() - start
+        found = {f["id"]: f for f in _live_findings(report)}
+        hit = found["live-server[not-loaded]"]
+        assert code == 1 and hit["severity"] == "error" and "other_model" in hit["message"], stderr
+        assert (
+            "--load-model=other_model" in hit["remedy"]
+            and f"{url}/v2/repository/models/other_model/load" in hit["remedy"]
+        )
+        assert "docker logs" not in json.dumps(report) and "--keep" not in json.dumps(report)
+        check_ms = next(c["duration_ms"] for c in report["checks"] if c["check"] == "live-server")
+        assert check_ms < 2000 and took < 10, (check_ms, took)  # one request, not a wait for --timeout
+        print(f"unloaded model: live-server took {check_ms} ms; whole process {took:.2f} s")
+        # No model named: READY names only the loaded model; the other one is a warning; no host checks run.
+        code, report, stderr = _doctor("check", "--server", url, "--repo", str(repo), "--profile", "quick")
+        statuses = {c["check"]: c for c in report["checks"]}
+        ready = next(f for f in _live_findings(report) if f["id"] == "live-server[ready]")
+        assert ready["message"].startswith("tiny READY"), ready
+        assert next(f for f in _live_findings(report) if f["id"] == "live-server[not-loaded]")["severity"] == "warning"
+        for host_check in ("gpu-nvml", "docker-daemon", "docker-version", "host-resources"):
+            if host_check in statuses:
+                assert statuses[host_check]["status"] == "skip", statuses[host_check]
+        assert code == 0, stderr
+        # A refused connection: reported at once.
+        (closed,) = free_ports(1)
+        start = time.monotonic()
+        code, report, _ = _doctor("check", "--profile", "quick", "--server", f"http://127.0.0.1:{closed}")
+        refused_s = time.monotonic() - start
+        check_ms = next(c["duration_ms"] for c in report["checks"] if c["check"] == "live-server")
+        assert code == 1 and check_ms < 2000 and refused_s < 5, (check_ms, refused_s)
+        assert any("connection refused" in f["message"] for f in _live_findings(report))
+        assert all(c["status"] == "skip" for c in report["checks"] if c["check"].startswith(("gpu-", "docker-")))
+        print(f"refused connection: live-server took {check_ms} ms; whole process {refused_s:.2f} s")
+    finally:
+        container.remove(force=True)

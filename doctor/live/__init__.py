@@ -83,6 +83,8 @@ class LiveOutcome:
     remote: bool = False
     #: Things the bring-up had to change, for a warning (e.g. ulimits the host refused).
     notes: list[str] = field(default_factory=list)
+    #: Models in the server's repository index that are not loaded (no state, or UNAVAILABLE "unloaded").
+    not_loaded: list[str] = field(default_factory=list)
 
 
 def _ensure_arg(args: list[str], name: str, value: str) -> list[str]:
@@ -344,7 +346,12 @@ class LiveSession:
                     # Something answers, but not as an HTTP server does within the deadline: say so now.
                     out.state, out.detail = "unreachable", f"{out.http_url} does not answer properly: {http.last_error}"
                     return
-                if out.live_at is None and time.monotonic() - out.started_at > 10 and http.get_status("/v2") is None:
+                refused = http.last_kind == "connect" and "connection refused" in (http.last_error or "")
+                if (
+                    out.live_at is None
+                    and (refused or time.monotonic() - out.started_at > 10)
+                    and http.get_status("/v2") is None
+                ):
                     why = f": {http.last_error}" if http.last_error else ""
                     out.state, out.detail = "unreachable", f"nothing answers at {out.http_url}{why}"
                     return
@@ -390,11 +397,28 @@ class LiveSession:
             out.state = "missing"
             out.detail = f"{missing[0]}: not in the server's model repository (its index lists {there})"
             return True
-        if any(states.get(m, ("", ""))[0] == "UNAVAILABLE" for m in wanted):
-            bad = next(m for m in wanted if states.get(m, ("", ""))[0] == "UNAVAILABLE")
-            out.state, out.detail = "unavailable", f"{bad}: {states[bad][1]}"
+        # Once the index answers, the server has done its start-up loading: a model with no state (never
+        # loaded) or UNAVAILABLE "unloaded" stays so until someone loads it. Waiting cannot help: say so now.
+        unloaded = [
+            m for m in wanted if not states[m][0] or (states[m][0] == "UNAVAILABLE" and states[m][1] == "unloaded")
+        ]
+        failed = [m for m in wanted if states[m][0] == "UNAVAILABLE" and m not in unloaded]
+        if failed:
+            out.state, out.detail = "unavailable", f"{failed[0]}: {states[failed[0]][1]}"
             return True
-        if wanted and all(states.get(m, ("", ""))[0] == "READY" for m in wanted):
+        if any(states[m][0] not in {"READY", "UNAVAILABLE", ""} for m in wanted):
+            return False  # LOADING (or UNLOADING): the outcome is not known yet
+        out.not_loaded = unloaded
+        ready = [m for m in wanted if states[m][0] == "READY"]
+        named = [m for m in unloaded if m in self.target.models]
+        if named or (unloaded and not ready):
+            # A model the user named (--model, --load-model), or every model, is not loaded.
+            out.state = "not-loaded"
+            out.detail = f"{', '.join(unloaded)}: in the server's model repository but not loaded" + (
+                f" (READY: {', '.join(ready)})" if ready else ""
+            )
+            return True
+        if ready:
             out.state, out.ready_at = "ready", time.monotonic()
             out.detail = f"READY after {out.ready_at - out.started_at:.1f} s"
             return True
@@ -408,7 +432,9 @@ class LiveSession:
         budget = min(GENERATE_TIMEOUT_S, self.options.timeout_s)
         prompt, sampling = self.options.prompt, self.options.sampling
         try:
-            for model in self.models or [m for m, (s, _r) in out.models.items() if s == "READY"]:
+            for model in [m for m in self.models if out.models.get(m, ("", ""))[0] == "READY"] or [
+                m for m, (s, _r) in out.models.items() if s == "READY"
+            ]:
                 self.progress(f"generating with {model}", time.monotonic() - out.started_at, "")
                 runs = [
                     http.generate_stream(model, prompt, sampling, timeout=budget),
