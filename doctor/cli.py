@@ -6,6 +6,7 @@ need them, never at start-up, so ``triton-doctor --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -253,19 +254,23 @@ def _cwd() -> Path:
 def _run(request: Any) -> None:
     from triton_doctor.app import run_check_command
     from triton_doctor.fingerprint import BaselineError
+    from triton_doctor.live.cleanup import Stopped, stop_signals
     from triton_doctor.outputs import OutputError
     from triton_doctor.policy import PolicyError
     from triton_doctor.target import TargetError
 
     try:
-        code = run_check_command(request)
+        with stop_signals():  # SIGTERM, SIGHUP (terminal closed) and SIGINT: the same cleanup as Ctrl-C
+            code = run_check_command(request)
     except (TargetError, PolicyError, OutputError, BaselineError) as exc:
         _fail_usage(str(exc))
     except OSError as exc:
         _write_failed(exc)
-    except KeyboardInterrupt:
-        click.echo("triton-doctor: interrupted; the doctor's containers were removed", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        how = f"stopped by {exc.args[0]}" if isinstance(exc, Stopped) and exc.args[0] != "SIGINT" else "interrupted"
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP): the containers are removed anyway
+            click.echo(f"triton-doctor: {how}; the doctor's containers were removed", err=True)
+        sys.exit(exc.exit_code if isinstance(exc, Stopped) else 130)
     sys.exit(code)
 
 

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -548,3 +549,116 @@ def test_server_mode_names_the_unloaded_model_at_once(
         print(f"refused connection: live-server took {check_ms} ms; whole process {refused_s:.2f} s")
     finally:
         container.remove(force=True)
+
+
+def _remove_mine(client: Any, tmp_path: Path) -> None:
+    """Remove this test's doctor containers (a failed assertion must not leave one behind)."""
+    for row in _mine(client, tmp_path):
+        with contextlib.suppress(Exception):
+            client.api.remove_container(row["Id"], force=True, v=True)
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_each_stop_signal_leaves_no_container(
+    client: Any, stack: str, local_models: Path, tmp_path: Path, how: str
+) -> None:
+    """SIGTERM, SIGHUP and SIGINT during a bring-up take the Ctrl-C path: the container is removed."""
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    try:
+        with _spawn_doctor(command) as proc:
+            container = _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+            labels = container.labels
+            assert labels["io.triton-doctor.owner-pid"] == str(proc.pid)
+            assert labels["io.triton-doctor.owner-boot"] and labels["io.triton-doctor.owner-host"]
+            sent = time.monotonic()
+            proc.send_signal(getattr(signal, how))
+            _stdout, stderr = proc.communicate(timeout=120)
+            took = time.monotonic() - sent
+        assert proc.returncode == 128 + getattr(signal, how), stderr
+        assert "containers were removed" in stderr and "Traceback" not in stderr
+        assert _mine(client, tmp_path) == []
+        print(f"{how}: exited {proc.returncode} {took:.2f} s after the signal, no container left")
+    finally:
+        _remove_mine(client, tmp_path)
+
+
+def test_closed_terminal_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
+    """The doctor in a terminal that closes (the kernel sends SIGHUP, and writes fail): no container left."""
+    import fcntl
+    import pty
+    import termios
+
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "triton_doctor",
+            "check",
+            "--live",
+            "--only",
+            "live-server",
+            "--docker-command",
+            command,
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # noqa: PLW1509 - the terminal of its session
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    os.close(slave)
+    try:
+        # Drain the terminal while the bring-up starts (a full pty would block the doctor's progress output).
+        drained = threading.Thread(target=lambda: _drain(master), daemon=True)
+        drained.start()
+        _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+        closed = time.monotonic()
+        os.close(master)  # the terminal closes: SIGHUP to its session
+        proc.wait(timeout=120)
+        took = time.monotonic() - closed
+        assert proc.returncode in {129, 1}, proc.returncode  # SIGHUP, or the failed write to the dead terminal
+        assert _mine(client, tmp_path) == []
+        print(f"closed terminal: exited {proc.returncode} {took:.2f} s after, no container left")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        _remove_mine(client, tmp_path)
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(fd, 65536):
+            pass
+
+
+def test_orphan_of_a_killed_run_is_reaped_before_ports(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """After SIGKILL the container stays, holding its ports; the next run removes it with a one-line notice
+    before anything checks ports, and then starts on the same ports."""
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    try:
+        with _spawn_doctor(command) as proc:
+            orphan = _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+            proc.kill()
+            proc.wait(timeout=30)
+        assert [c["Id"] for c in _mine(client, tmp_path)] == [orphan.id]  # SIGKILL: nothing could clean up
+        start = time.monotonic()
+        _code, report, stderr = _doctor(
+            "check", "--live", "--only", "docker-ports,live-server", "--timeout", "5", "--docker-command", command
+        )
+        took = time.monotonic() - start
+        notice = [line for line in stderr.splitlines() if orphan.name in line]
+        assert len(notice) == 1 and "left by an earlier triton-doctor run" in notice[0], stderr
+        assert stderr.index(notice[0]) < stderr.find("Host ports") or "Host ports" not in stderr
+        assert "port-in-use" not in json.dumps(report) and "already allocated" not in json.dumps(report), stderr
+        statuses = {c["check"]: c["status"] for c in report["checks"]}
+        assert statuses.get("docker-ports") in {"pass", None}, statuses
+        assert _mine(client, tmp_path) == []
+        print(f"orphan {orphan.name} reaped; the next run took {took:.2f} s")
+    finally:
+        _remove_mine(client, tmp_path)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from triton_doctor.live.cleanup import deferred_signals, owner_labels
 from triton_doctor.live.logwatch import LogWatch
 from triton_doctor.logs import LogDiagnosis, scan_lines
 from triton_doctor.probes.docker_probe import PROBE_LABEL, DockerProbe
@@ -116,6 +117,7 @@ class LiveSession:
         self._container_id: str | None = None
         self._log_tail: deque[str] = deque(maxlen=50)
         self._stop = threading.Event()
+        self._creating = threading.Lock()
         #: Load outcomes as Triton logs them: the wait loop wakes on each instead of sleeping a poll.
         self._watch = LogWatch()
         self._secrets: set[str] | None = None
@@ -166,7 +168,7 @@ class LiveSession:
             "mounts": mounts,
             "ports": ports,
             "name": self._container_name(),
-            "labels": {PROBE_LABEL: "live", SESSION_LABEL: self.session},
+            "labels": {PROBE_LABEL: "live", SESSION_LABEL: self.session, **owner_labels()},
             "ulimits": [docker.types.Ulimit(name=n, soft=soft, hard=hard) for n, soft, hard in spec.ulimits],
             "detach": True,
         }
@@ -254,8 +256,11 @@ class LiveSession:
         out = self.outcome
         try:
             client = self.docker.client()
-            container = client.containers.create(**plan)
-            self._container_id = container.id
+            with self._creating:  # teardown waits for a create in flight, so a signal leaves no container
+                if self._stop.is_set():
+                    return None
+                container = client.containers.create(**plan)
+                self._container_id = container.id
             out.container = container.name
             container.start()
         except Exception as exc:  # noqa: BLE001 - the daemon's refusal is the finding
@@ -457,6 +462,8 @@ class LiveSession:
     def teardown(self) -> str | None:
         """Remove the container (unless --keep); return a note for the user."""
         self._stop.set()
+        if self._creating.acquire(timeout=60):  # a create in flight ends first: its container is then known
+            self._creating.release()
         if self._container_id is None:
             self.docker.close()
             return None
@@ -466,7 +473,7 @@ class LiveSession:
                 f"{self.outcome.grpc_url}, metrics {self.outcome.metrics_url}; stop it with "
                 f"docker rm -f {self.outcome.container}"
             )
-        with contextlib.suppress(Exception):
+        with deferred_signals(), contextlib.suppress(Exception):
             self.docker.client().api.remove_container(self._container_id, force=True, v=True)
         self.docker.close()
         return None
