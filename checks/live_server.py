@@ -68,6 +68,8 @@ class LiveServer(Check):
         "no-docker": "no Docker daemon for the bring-up",
         "adjusted": "a limit of your docker run was adjusted because this host refuses it",
         "not-loaded": "a model is in the server's repository but not loaded",
+        "as-fixed": "up --as-fixed brought up the corrected command, not the one as written",
+        "corrected": "the bring-up ran the command as written; up --as-fixed runs the corrected one",
     }
 
     def run(self, ctx: Context) -> Outcome:
@@ -86,12 +88,16 @@ class LiveServer(Check):
         for note in out.notes:
             level, _, text = note.partition(": ")
             if level == "warning":
-                f.warning(
-                    "adjusted",
-                    text,
-                    remedy="your docker run asks for these limits and this host refuses them: "
-                    "drop --ulimit memlock=-1, or run a Docker that allows it (not rootless)",
-                )
+                if "port" in text:
+                    remedy = "stop what holds the port, or publish another host port in your command (-p N:8000)"
+                elif "ulimit" in text:
+                    remedy = (
+                        "your docker run asks for these limits and this host refuses them: "
+                        "drop --ulimit memlock=-1, or run a Docker that allows it (not rootless)"
+                    )
+                else:
+                    remedy = "correct it in your command"
+                f.warning("adjusted", text, remedy=remedy)
             else:
                 f.info("adjusted", text)
         where = (
@@ -112,6 +118,13 @@ class LiveServer(Check):
                 )
         if out.state == "not-loaded":
             return f.outcome(f"not loaded: {', '.join(out.not_loaded)} ({where})")
+        as_fixed = bool(getattr(ctx.live_options, "as_fixed", False)) and not out.remote
+        if as_fixed:
+            f.info(
+                "as-fixed",
+                "brought up the CORRECTED command (--as-fixed), not your command as written: " + " ".join(out.command),
+                remedy="triton-doctor command prints it for your shell",
+            )
         if out.state == "ready":
             live = f", live after {out.live_at - out.started_at:.1f} s" if out.live_at else ""
             ready = [m for m, (state, _reason) in out.models.items() if state == "READY"]
@@ -121,7 +134,8 @@ class LiveServer(Check):
                 evidence=" ".join(out.command),
             )
             shown = where if out.remote else f"{where}, {out.http_url}"
-            return f.outcome(f"READY in {out.ready_at - out.started_at:.1f} s ({shown})")
+            headline = "corrected command (--as-fixed): " if as_fixed else ""
+            return f.outcome(f"{headline}READY in {out.ready_at - out.started_at:.1f} s ({shown})")
         diag = out.diagnosis or scan_lines([out.detail])
         from_log = [
             replace(x, remedy=f"{x.remedy}; {CPU_ONLY}") if x.catalog_id == "docker-gpu-runtime-missing" else x
@@ -151,6 +165,13 @@ class LiveServer(Check):
                 "it); the doctor does not follow a redirect to another host",
             }.get(out.state, "read the log lines quoted above")
             f.error(out.state, f"{out.detail}", evidence=out.last_log_line, remedy=remedy)
+        if ctx.target.docker is not None and not out.remote and not as_fixed and out.state != "no-image":
+            f.info(
+                "corrected",
+                "the doctor ran your command as written; the findings above say what it lacks",
+                remedy="see the corrected command with triton-doctor command, or bring it up: triton-doctor up "
+                "--as-fixed",
+            )
         summary = f"{out.state}: {out.detail}"
         if from_log:
             first = from_log[0]

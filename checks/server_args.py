@@ -50,9 +50,11 @@ class ServerArgs(Check):
         release = release_of(docker.image or ctx.target.image or "")
         which = f"tritonserver {release}" if release else "tritonserver"
         for refusal in refusals(docker.command, release, entrypoint=entrypoint_of(docker.other)):
-            catalog = None if refusal.id == "no-command" else CATALOG_PREFIX + refusal.id
+            catalog = CATALOG_PREFIX + refusal.id
             if refusal.id == "no-command":
-                f.error("no-command", refusal.message, evidence=refusal.evidence, remedy=refusal.remedy)
+                f.error(
+                    "no-command", refusal.message, evidence=refusal.evidence, remedy=refusal.remedy, catalog_id=catalog
+                )
             elif refusal.exits:
                 f.error(
                     "refused",

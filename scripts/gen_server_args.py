@@ -38,6 +38,7 @@ FUNCTION = re.compile(r"^(?:TritonParser::)?(\w+)\(", re.MULTILINE)
 
 #: The remedy of a refusal in the log catalog (the static check words its own for the command at hand).
 REMEDIES = {
+    "no-command": "write the server command after the image: IMAGE tritonserver --model-repository=/models ...",
     "use-load-model-requires-setting-model-control-mode-explicit": (
         "add --model-control-mode=explicit to the tritonserver arguments (or drop --load-model to load every model)"
     ),
@@ -56,6 +57,13 @@ DEFAULT_REMEDY = "correct the option the message names (tritonserver --help list
 
 #: Printed at start by something other than a ``throw ParseException`` of the parser.
 EXTRA = [
+    {
+        "id": "no-command",
+        "message": "No command specified",
+        "option": None,
+        "source": "moby/moby daemon container create (an image without CMD and no command after it), all "
+        "releases; observed on Docker 20.10.24 with the test stack",
+    },
     {
         "id": "unrecognized-option",
         "message": "tritonserver: unrecognized option '{}'",

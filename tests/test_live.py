@@ -85,15 +85,22 @@ def _repo(tmp: Path, *, config: str = CONFIG, engine: dict[str, Any] | None = No
 
 
 def _guide_command(
-    stack: str, repo: Path, local_models: Path | None, *, port: int | None = None, model_repository: str = "/models"
+    stack: str,
+    repo: Path,
+    local_models: Path | None,
+    *,
+    port: int | None = None,
+    model_repository: str = "/models",
+    shm: str = "--shm-size=1g ",
 ) -> str:
     """The guide's docker run for local models, with the local stack image and without --gpus all; host ports
-    from the OS (``port`` for HTTP when given)."""
+    from the OS (``port`` for HTTP when given). The doctor runs it as written, so it carries the --shm-size
+    that vLLM needs (``shm=""``: the guide's command exactly, which lacks it)."""
     local = f"--mount type=bind,source={local_models},target=/local_models " if local_models else ""
     http, grpc, metrics = free_ports(3)
     http = port or http
     return (
-        f"docker run -d --rm -p {http}:8000 -p {grpc}:8001 -p {metrics}:8002 "
+        f"docker run -d --rm {shm}-p {http}:8000 -p {grpc}:8001 -p {metrics}:8002 "
         f"--env HUGGING_FACE_HUB_TOKEN=$HF_TOKEN --mount type=bind,source={repo},target=/models {local}"
         "--mount type=volume,source=triton_doctor_test_hf_cache,target=/root/.cache/huggingface "
         f"--name triton_vllm_server {stack} tritonserver --model-repository={model_repository} "
@@ -198,7 +205,6 @@ def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, loca
         ("unknown-engine-arg", "unknown-engine-arg"),
         ("model-path-not-mounted", "local-model-path-not-mounted"),
         ("max-model-len", "max-model-len-exceeds-model"),
-        ("port-held", "port-in-use"),
     ],
 )
 def test_fault_is_diagnosed(
@@ -660,5 +666,112 @@ def test_orphan_of_a_killed_run_is_reaped_before_ports(
         assert statuses.get("docker-ports") in {"pass", None}, statuses
         assert _mine(client, tmp_path) == []
         print(f"orphan {orphan.name} reaped; the next run took {took:.2f} s")
+    finally:
+        _remove_mine(client, tmp_path)
+
+
+def test_no_explicit_mode_fails_live_with_the_servers_own_message(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """Issue 17: without --model-control-mode=explicit the real tritonserver refuses --load-model and exits;
+    the doctor runs the command as written, so the live finding is the server's own message, tied to the
+    static server-args finding (one cause, one finding)."""
+    command = _guide_command(stack, _repo(tmp_path), local_models).replace(" --model-control-mode=explicit", "")
+    start = time.monotonic()
+    code, report, stderr = _doctor(
+        "check", "--live", "--only", "server-args,live-server", "--timeout", "300", "--docker-command", command
+    )
+    took = time.monotonic() - start
+    static = next(f for f in all_findings(report) if f["id"] == "server-args[refused]")
+    assert "Use of '--load-model' requires setting '--model-control-mode=explicit' as well." in static["message"]
+    live = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert code == 1 and live, stderr
+    cid = "server-arg-use-load-model-requires-setting-model-control-mode-explicit"
+    assert live[0]["catalog_id"] == cid, live
+    assert "same cause as server-args[refused] above" in live[0]["message"]
+    assert "READY" not in json.dumps(report)
+    assert _mine(client, tmp_path) == []
+    print(f"no explicit mode: the server's refusal reported after {took:.2f} s")
+
+
+def test_no_command_is_reported_by_docker_and_statically(client: Any, stack: str, tmp_path: Path) -> None:
+    """`docker run IMAGE` with no tritonserver part: Docker answers 'No command specified'; nothing is added."""
+    repo = _repo(tmp_path)
+    command = f"docker run -d --rm --shm-size=1g --mount type=bind,source={repo},target=/models {stack}"
+    code, report, stderr = _doctor("check", "--live", "--only", "server-args,live-server", "--docker-command", command)
+    ids = {f["id"]: f for f in all_findings(report)}
+    assert code == 1 and "server-args[no-command]" in ids, stderr
+    live = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert live and live[0]["catalog_id"] == "server-arg-no-command", live
+    assert "same cause as server-args[no-command] above" in live[0]["message"]
+    assert _mine(client, tmp_path) == []
+
+
+def test_guide_command_as_written_and_up_as_fixed(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
+    """The guide's exact command has no --shm-size: as written, vLLM refuses Docker's 64 MB /dev/shm, and that is
+    the finding (the same cause as the static shm-size warning). `up --as-fixed` runs the corrected command and
+    says so in the headline."""
+    repo = _repo(tmp_path)
+    command = _guide_command(stack, repo, local_models, shm="")
+    code, report, stderr = _doctor(
+        "check", "--live", "--only", "docker-run-options,live-server", "--timeout", "300", "--docker-command", command
+    )
+    live = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert code == 1 and live and live[0]["catalog_id"] == "shm-too-small-python-backend", stderr
+    assert "same cause as docker-run-options[shm-size] above" in live[0]["message"]
+    assert any(f["id"] == "live-server[corrected]" and "--as-fixed" in f["remedy"] for f in _live_findings(report))
+    assert _mine(client, tmp_path) == []
+    code, report, stderr = _doctor("up", "--as-fixed", "--docker-command", command, "--timeout", "600")
+    server = next(c for c in report["checks"] if c["check"] == "live-server")
+    assert code == 0 and server["summary"].startswith("corrected command (--as-fixed): READY"), stderr
+    assert "bringing up the CORRECTED command" in stderr
+    assert _mine(client, tmp_path) == []
+
+
+def test_network_host_and_options_kept_taken_port_remapped(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """The live container is the command as written (docker inspect): --network host, --shm-size, the
+    tritonserver arguments untouched; with -p and a taken host port it is remapped with a warning."""
+    repo = _repo(tmp_path)
+    http, grpc, metrics = free_ports(3)
+    command = (
+        f"docker run -d --rm --network host --shm-size=1g --ulimit stack=67108864 -e MY_SETTING=1 "
+        f"--mount type=bind,source={repo},target=/models --mount type=bind,source={local_models},target=/local_models "
+        f"{stack} tritonserver --model-repository=/models --model-control-mode=explicit --load-model=tiny "
+        f"--http-port={http} --grpc-port={grpc} --metrics-port={metrics}"
+    )
+    try:
+        with _spawn_doctor(command, "--format", "json", "--timeout", "600") as proc:
+            container = _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+            host = container.attrs["HostConfig"]
+            assert host["NetworkMode"] == "host"
+            assert host["ShmSize"] == 1024**3
+            assert [u["Name"] for u in host["Ulimits"]] == ["stack"]
+            assert host.get("PortBindings") in ({}, None)
+            assert container.attrs["Config"]["Cmd"] == shlex.split(command.split(f"{stack} ", 1)[1])
+            assert "MY_SETTING=1" in container.attrs["Config"]["Env"]
+            stdout, stderr = proc.communicate(timeout=900)
+        report = json.loads(stdout)
+        server = next(c for c in report["checks"] if c["check"] == "live-server")
+        assert proc.returncode == 0 and server["status"] == "pass", stderr
+        assert f"127.0.0.1:{http}" in server["summary"]
+        assert _mine(client, tmp_path) == []
+        # A taken host port of -p: remapped, with a warning naming it; everything else as written.
+        holder = socket.socket()
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        try:
+            command = _guide_command(stack, repo, local_models, port=taken)
+            with _spawn_doctor(command, "--format", "json") as proc:
+                container = _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+                bound = container.attrs["HostConfig"]["PortBindings"]["8000/tcp"][0]["HostPort"]
+                assert bound in {"", "0"} or int(bound) != taken
+                proc.send_signal(signal.SIGTERM)
+                stdout, _stderr = proc.communicate(timeout=120)
+        finally:
+            holder.close()
+        assert _mine(client, tmp_path) == []
     finally:
         _remove_mine(client, tmp_path)

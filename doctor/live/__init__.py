@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from triton_doctor.live.asis import as_written, server_port
 from triton_doctor.live.cleanup import deferred_signals, owner_labels
 from triton_doctor.live.logwatch import LogWatch
 from triton_doctor.logs import LogDiagnosis, scan_lines
@@ -56,6 +57,8 @@ class LiveOptions:
     grpc: bool = True
     #: ``--server`` mode: the gRPC endpoint (``host:port``); default: the HTTP host with 8001 when HTTP is 8000.
     grpc_url: str | None = None
+    #: ``up --as-fixed``: bring up the corrected command (``triton-doctor command``), not the user's as written.
+    as_fixed: bool = False
 
 
 @dataclass(slots=True)
@@ -127,7 +130,20 @@ class LiveSession:
     # -- plan ----------------------------------------------------------------------------------------------
 
     def plan(self) -> dict[str, Any]:
-        """The container to create, as docker SDK keyword arguments."""
+        """The container to create, as docker SDK keyword arguments: the user's command as written (only
+        named, labelled and port-remapped: :mod:`.asis`), or the corrected one with ``--as-fixed`` or when
+        there is no command to run."""
+        run = self.target.docker
+        if run is not None and not self.options.as_fixed:
+            written = as_written(run, self.target.image or run.image, gpus=self.options.gpus)
+            self.outcome.notes += written.notes
+            self.outcome.command = list(run.command)
+            labels = {PROBE_LABEL: "live", SESSION_LABEL: self.session, **owner_labels()}
+            return {**written.kwargs, "name": self._container_name(), "labels": labels}
+        return self._fixed_plan()
+
+    def _fixed_plan(self) -> dict[str, Any]:
+        """The corrected container (``triton-doctor command``'s), on free host ports unless the user chose some."""
         import docker
 
         run = self.target.docker
@@ -223,10 +239,11 @@ class LiveSession:
             out.state = "no-image"
             out.detail = f"{self.target.image} is not present locally (docker pull {self.target.image})"
             return out
-        self.progress("starting container", 0.0, "")
+        written = self.target.docker is not None and not self.options.as_fixed
+        self.progress("starting your command as written" if written else "starting the corrected command", 0.0, "")
         plan = self.plan()
         container = self._start(plan)
-        if container is None and "error setting rlimit" in out.detail:
+        if container is None and "error setting rlimit" in out.detail and "ulimits" in plan and not written:
             # Rootless Docker and some sandboxes refuse memlock=-1: start without the ulimits and say so.
             asked = self.target.docker is not None and any(u.startswith("memlock") for u in self.target.docker.ulimits)
             out.notes.append(
@@ -367,6 +384,13 @@ class LiveSession:
             http.close()
 
     def _read_ports(self, container: Any) -> bool:
+        if (container.attrs.get("HostConfig") or {}).get("NetworkMode") == "host":
+            # Host networking: the server listens on this host's ports, the ones its arguments name.
+            command = list(container.attrs.get("Config", {}).get("Cmd") or [])
+            self.outcome.http_url = f"http://127.0.0.1:{server_port(command, 'http', 8000)}"
+            self.outcome.grpc_url = f"grpc://127.0.0.1:{server_port(command, 'grpc', 8001)}"
+            self.outcome.metrics_url = f"http://127.0.0.1:{server_port(command, 'metrics', 8002)}"
+            return True
         bindings = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
 
         def url(port: str, scheme: str) -> str | None:
