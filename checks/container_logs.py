@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check
-from triton_doctor.context import Context
-from triton_doctor.logs import scan_lines
+from triton_doctor.deploy.tokens import known_secrets
+from triton_doctor.facts.context import Context
 from triton_doctor.logs.findings import diagnosis_outcome
+from triton_doctor.logs.scan import scan_lines
 from triton_doctor.results import Category, Outcome
-from triton_doctor.tokens import known_secrets
 
 
 class ContainerLogs(Check):

@@ -6,7 +6,7 @@ import os
 import sys
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
 
 

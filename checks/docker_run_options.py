@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.core.units import human_bytes, parse_size
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import human_bytes, parse_size
 
 GIB = 1024**3
 

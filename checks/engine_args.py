@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability, DeleteJsonKey, Fix, RenameJsonKey, SetJsonKey
-from triton_doctor.fixhelp import model_json_path
 from triton_doctor.knowledge import (
     IMAGES,
     ImageInfo,
@@ -19,6 +19,7 @@ from triton_doctor.knowledge import (
     suggest_engine_arg,
 )
 from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.repair.locate import model_json_path
 from triton_doctor.results import Category, Outcome
 
 POSITIVE_INTS = (

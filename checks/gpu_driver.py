@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.gpuplan import driver_verdict, minor_compat_floor, newest_tags
+from triton_doctor.core.units import parse_version
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.placement import driver_verdict, minor_compat_floor, newest_tags
 from triton_doctor.knowledge import image_for_tag
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import parse_version
 
 
 class GpuDriver(Check):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.core.units import human_bytes
+from triton_doctor.facts.context import Context
 from triton_doctor.probes import host_probe
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import human_bytes
 
 
 class GpuNvml(Check):

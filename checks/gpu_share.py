@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, parallel_sizes
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import parallel_sizes
 from triton_doctor.results import Category, Location, Outcome
 
 #: vLLM's EngineArgs default for gpu_memory_utilization.

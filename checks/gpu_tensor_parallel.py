@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
-from triton_doctor.gpuplan import visible_gpus
-from triton_doctor.modelmath import model_shape
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.placement import visible_gpus
+from triton_doctor.facts.repository import ModelFacts
+from triton_doctor.facts.sizing import model_shape
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.logs import scan_lines
+from triton_doctor.facts.context import Context
 from triton_doctor.logs.findings import diagnosis_outcome
+from triton_doctor.logs.scan import scan_lines
 from triton_doctor.results import Category, Finding, Outcome
 
 #: Where Docker cannot give GPUs: the way out for images that need none.

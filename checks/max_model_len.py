@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability, SetJsonKey
-from triton_doctor.fixhelp import json_fix, model_json_path
 from triton_doctor.knowledge import image_for_tag
 from triton_doctor.knowledge.models import release_for
 from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.repair.locate import json_fix, model_json_path
 from triton_doctor.results import Category, Outcome
 
 

@@ -6,10 +6,10 @@ import difflib
 from dataclasses import replace
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.deploy.target import unreadable_here
+from triton_doctor.facts.context import Context
 from triton_doctor.permodel import BRIEF_ABOVE
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.target import unreadable_here
 
 
 class ModelRepository(Check):

@@ -6,14 +6,15 @@ import json
 from pathlib import Path, PurePosixPath
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.core.hfid import classify_model_ref
+from triton_doctor.core.units import human_bytes
+from triton_doctor.deploy.target import host_path
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability, Download, Fix, SetJsonKey
-from triton_doctor.fixhelp import model_json_path
-from triton_doctor.hfid import classify_model_ref
 from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.repair.locate import model_json_path
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.target import host_path
-from triton_doctor.units import human_bytes
 
 
 def download_command(host_dir: str) -> str:

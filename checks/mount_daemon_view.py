@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.mountpaths import resolve_source
+from triton_doctor.deploy.mountpaths import resolve_source
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
 
 

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.mountpaths import resolve_source
+from triton_doctor.deploy.mountpaths import resolve_source
+from triton_doctor.deploy.tokens import HF_HOME_TARGET
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.tokens import HF_HOME_TARGET
 
 #: A guide's placeholder left in a path, e.g. ``<ваше_имя_пользователя>`` or ``<your_user>``.
 PLACEHOLDER = re.compile(r"<[^<>\\/]+>")

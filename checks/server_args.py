@@ -9,7 +9,7 @@ flags, two services on one port, no ``--model-repository``, and a command with n
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.knowledge.server_args import refusals, release_of
 from triton_doctor.results import Category, Outcome
 

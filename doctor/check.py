@@ -1,7 +1,7 @@
 """The contract of a check, and helpers to build its findings.
 
 A check is a class with class-level metadata and one method, ``run(ctx) -> Outcome``. It reads the
-:class:`~triton_doctor.context.Context` (facts computed through probes) and never prints, prompts, exits
+:class:`~triton_doctor.facts.context.Context` (facts computed through probes) and never prints, prompts, exits
 or writes. Metadata is validated when the check is registered (:mod:`triton_doctor.registry`), so a bad id
 fails at load time, never in the middle of a run.
 """
@@ -15,7 +15,7 @@ from triton_doctor.fixdata import Fix
 from triton_doctor.results import Category, Finding, Location, Outcome, Severity
 
 if TYPE_CHECKING:
-    from triton_doctor.context import Context
+    from triton_doctor.facts.context import Context
 
 __all__ = ["ID_RE", "Check", "FindingFactory"]
 

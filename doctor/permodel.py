@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from triton_doctor.check import FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.results import Outcome, Severity
 
 __all__ = ["BRIEF_ABOVE", "NotEvaluable", "per_model"]

@@ -252,7 +252,7 @@ class Policy:
 
     def filter_findings(self, result: CheckResult) -> CheckResult:
         """Apply severity overrides, sub-id/catalog selectors, ignores and the baseline; recompute the status."""
-        from triton_doctor.fingerprint import fingerprint
+        from triton_doctor.report.fingerprint import fingerprint
 
         if result.status in {Status.SKIP, Status.ERROR} or not result.findings:
             return result

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from triton_doctor.check import Check
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, CheckResult, Outcome, Severity, Status
 
 __all__ = ["SERVER_SKIP", "RunOptions", "abandoned", "check_timeout", "finish", "order_checks", "run_checks"]

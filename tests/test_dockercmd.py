@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from triton_doctor.dockercmd import DockerCommandError, parse_docker_run, split_command
-from triton_doctor.target import TargetError, TargetInput, build_target
+from triton_doctor.deploy.docker_run import DockerCommandError, parse_docker_run
+from triton_doctor.deploy.inputs import TargetInput, build_target
+from triton_doctor.deploy.shellwords import split_command
+from triton_doctor.deploy.target import TargetError
 
 GUIDE_REMOTE_PS = (
     "docker run --gpus all -d --rm -p 8000:8000 -p 8001:8001 -p 8002:8002 --env HUGGING_FACE_HUB_TOKEN=$env:HF_TOKEN "

@@ -403,7 +403,8 @@ def test_init_local_output_passes_check_reaches_ready_and_generates(
     reaches READY and generates. (An image with a compiler passes the first time.)
     """
     from tests.hubserver import directory_model, hub_server
-    from triton_doctor.dockercmd import parse_docker_run, split_command
+    from triton_doctor.deploy.docker_run import parse_docker_run
+    from triton_doctor.deploy.shellwords import split_command
 
     model_id = "tiny-org/tiny-llama"
     repo = tmp_path / "model_repository"

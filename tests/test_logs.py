@@ -16,7 +16,8 @@ import pytest
 from fixtures.logs.generate import FAILURES, NO_LOG
 from tests.conftest import FIXTURES, all_findings, run_cli
 from triton_doctor.knowledge import CATALOG
-from triton_doctor.logs import load_catalog, scan, scan_lines
+from triton_doctor.logs import load_catalog
+from triton_doctor.logs.scan import scan, scan_lines
 
 LOGS = FIXTURES / "logs"
 CASES: dict[str, list[str]] = json.loads((LOGS / "cases.json").read_text())

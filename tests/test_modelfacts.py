@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from fixtures.generate import LOCAL_CONFIG, _safetensors
 from tests.conftest import all_findings, run_cli
 from tests.hubserver import CUSTOM, EMBEDDER, GATED, LONG_CONTEXT, NO_TOKENIZER, hub_server
+from triton_doctor.facts.checkpoint import checkpoint_from, derive_max_len
 from triton_doctor.knowledge.models import releases
-from triton_doctor.modelfacts import checkpoint_from, derive_max_len
 
 DATA = Path(__file__).parent / "data"
 CHECKPOINTS = DATA / "checkpoints"
@@ -421,7 +421,7 @@ _KEYS = st.sampled_from(
 @given(st.dictionaries(_KEYS, _JSON | st.dictionaries(st.sampled_from(["factor", "type", "rope_type"]), _JSON)))
 def test_any_config_json_gives_facts_or_nothing(config: dict[str, Any]) -> None:
     """Whatever a config.json holds, reading it never raises (a bad file is a finding, not a traceback)."""
-    from triton_doctor.context import JsonDoc
+    from triton_doctor.facts.repository import JsonDoc
 
     cp = checkpoint_from(
         "/m", "local", JsonDoc(path=Path("config.json"), display="config.json", exists=True, data=config)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, run_cli
-from triton_doctor.dockercmd import parse_docker_run
-from triton_doctor.runcmd import build_spec, render
-from triton_doctor.target import TargetInput, build_target
+from triton_doctor.deploy.docker_run import parse_docker_run
+from triton_doctor.deploy.inputs import TargetInput, build_target
+from triton_doctor.deploy.render import build_spec, render
 
 TARGETS = [
     TargetInput(

@@ -1,7 +1,6 @@
-"""Facts the checks need: the failure-mode catalog ids, the image matrix, and vLLM engine-argument names.
+"""Generated tables of what each image ships (Triton, vLLM releases, engine arguments, model support).
 
-The catalog ids are those of the project's knowledge base (``failure-modes.md``), used verbatim so that a
-finding, a log diagnosis and the documentation all name a failure the same way.
+Takes nothing at run time (JSON made by scripts/ from the wheels); gives lookups by image and release.
 """
 
 from __future__ import annotations

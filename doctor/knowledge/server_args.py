@@ -11,14 +11,23 @@ static check and the live stage name the same cause with the same words.
 from __future__ import annotations
 
 import difflib
-import json
 import re
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
-__all__ = ["ServerRefusal", "known_releases", "refusal_messages", "refusals", "release_of"]
+from triton_doctor.knowledge.server_table import (
+    ServerRefusal,
+    known_releases,
+    options_of,
+    refusal_messages,
+    release_of,
+    releases_of,
+    say,
+    say_invalid,
+    suggest_option,
+    table,
+)
+
+__all__ = ["ServerRefusal", "known_releases", "refusal_messages", "refusals", "release_of", "suggest_option"]
 
 #: Releases before this one ignore ``--load-model`` without explicit mode (the server loads every model).
 LOAD_MODEL_REFUSED_FROM = "24.06"
@@ -27,79 +36,12 @@ _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-@dataclass(frozen=True, slots=True)
-class ServerRefusal:
-    """One thing tritonserver refuses (or silently ignores) in a command."""
-
-    #: The refusal's id in ``server_args.json`` (``use-load-model-...``, ``unrecognized-option``, ...).
-    id: str
-    #: The server's own message for this command.
-    message: str
-    #: The words of the command it concerns.
-    evidence: str
-    remedy: str
-    #: True: the server prints the message and exits 1; False: it starts but ignores the option.
-    exits: bool = True
-
-
-@cache
-def _data() -> dict[str, Any]:
-    text = resources.files("triton_doctor.knowledge").joinpath("server_args.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-def known_releases() -> list[str]:
-    """The releases (``yy.mm``) whose parser the table holds, oldest first."""
-    return list(_data()["releases"])
-
-
-def refusal_messages() -> list[dict[str, Any]]:
-    """Every refusal of the table: id, message template (``{}`` for variable parts), option, releases."""
-    return list(_data()["refusals"])
-
-
-def release_of(image: str) -> str | None:
-    """The ``yy.mm`` release of a tritonserver image reference, when the table knows it."""
-    from triton_doctor.knowledge import image_for_tag
-
-    info = image_for_tag(image)
-    return info.tag if info is not None and info.tag in _data()["releases"] else None
-
-
-def _options(release: str | None) -> dict[str, dict[str, Any]]:
-    releases: dict[str, Any] = _data()["releases"]
-    if release is not None:
-        return dict(releases[release]["options"])
-    merged: dict[str, dict[str, Any]] = {}
-    for row in releases.values():  # an unknown image: accept what any release accepts
-        merged.update(row["options"])
-    return merged
-
-
-def _template(refusal_id: str) -> str:
-    return next(str(r["message"]) for r in _data()["refusals"] if r["id"] == refusal_id)
-
-
-def _say(refusal_id: str, *values: object) -> str:
-    text = _template(refusal_id)
-    for value in values:
-        text = text.replace("{}", str(value), 1)
-    return text.replace("{}", "")
-
-
 def _lookup(name: str, options: dict[str, dict[str, Any]]) -> tuple[str | None, list[str]]:
     """getopt_long's match: the exact name, else the one option it is a prefix of (else the candidates)."""
     if name in options:
         return name, [name]
     candidates = [o for o in options if o.startswith(name)]
     return (candidates[0] if len(candidates) == 1 else None), candidates
-
-
-def suggest_option(name: str, release: str | None = None) -> str | None:
-    """The closest tritonserver option to ``name`` ("did you mean"), as ``--name``."""
-    close = difflib.get_close_matches(name.lstrip("-").replace("_", "-"), list(_options(release)), n=1, cutoff=0.7)
-    return f"--{close[0]}" if close else None
 
 
 def _is_server(word: str) -> bool:
@@ -133,7 +75,7 @@ def refusals(command: list[str], release: str | None = None, *, entrypoint: str 
                 )
             ]
         return []  # another program (bash -c ..., a script): its arguments are not tritonserver's
-    options = _options(release)
+    options = options_of(release)
     args = command[1:]
     seen: dict[str, list[str]] = {}
     leftovers: list[str] = []
@@ -165,7 +107,7 @@ def refusals(command: list[str], release: str | None = None, *, entrypoint: str 
                 found.append(
                     ServerRefusal(
                         "unrecognized-option",
-                        _say("unrecognized-option", word),
+                        say("unrecognized-option", word),
                         word,
                         f"did you mean {hint}? write {word.replace('--' + name, hint, 1)}"
                         if hint
@@ -180,7 +122,7 @@ def refusals(command: list[str], release: str | None = None, *, entrypoint: str 
                     *found,
                     ServerRefusal(
                         "option-requires-argument",
-                        _say("option-requires-argument", word),
+                        say("option-requires-argument", word),
                         word,
                         f"give it a value: --{full}=<value>",
                     ),
@@ -196,7 +138,7 @@ def refusals(command: list[str], release: str | None = None, *, entrypoint: str 
         found.append(
             ServerRefusal(
                 "unexpected-argument",
-                _say("unexpected-argument", leftovers[0]),
+                say("unexpected-argument", leftovers[0]),
                 leftovers[0],
                 f"join it to its option with '=' or remove it ({leftovers[0]!r} is not an option)",
             )
@@ -213,7 +155,7 @@ def _bad_value(full: str, spec: dict[str, Any], value: str) -> ServerRefusal | N
         ok = value in choices if spec.get("case_sensitive") else value.lower() in {c.lower() for c in choices}
         if not ok:
             close = difflib.get_close_matches(value.lower(), [c.lower() for c in choices], n=1, cutoff=0.5)
-            rule, message = _say_invalid(full)
+            rule, message = say_invalid(full)
             return ServerRefusal(
                 rule,
                 f'Bad option: "--{full}".\n' + message,
@@ -224,46 +166,39 @@ def _bad_value(full: str, spec: dict[str, Any], value: str) -> ServerRefusal | N
     if parse == "bool" and value.lower() not in _BOOL:
         return ServerRefusal(
             "invalid-value-bool",
-            f'Bad option: "--{full}".\n' + _say("invalid-value-bool", value),
+            f'Bad option: "--{full}".\n' + say("invalid-value-bool", value),
             words,
             f"write --{full}=true or --{full}=false",
         )
     if parse == "intbool" and value.lower() not in {"true", "false"} and not _INT.match(value):
         return ServerRefusal(
             "invalid-value",
-            f'Bad option: "--{full}".\n' + _say("invalid-value", value),
+            f'Bad option: "--{full}".\n' + say("invalid-value", value),
             words,
             f"write a number or true/false: --{full}=1",
         )
     if parse in {"int", "int64_t", "uint64_t"} and not _INT.match(value):
         return ServerRefusal(
             "invalid-value",
-            f'Bad option: "--{full}".\n' + _say("invalid-value", value),
+            f'Bad option: "--{full}".\n' + say("invalid-value", value),
             words,
             f"write a whole number: --{full}=<integer>",
         )
     if parse in {"double", "float"} and not _FLOAT.match(value):
         return ServerRefusal(
             "invalid-value",
-            f'Bad option: "--{full}".\n' + _say("invalid-value", value),
+            f'Bad option: "--{full}".\n' + say("invalid-value", value),
             words,
             f"write a number: --{full}=<number>",
         )
     if full == "model-config-name" and value == "":
         return ServerRefusal(
             "empty-argument-model-config-name",
-            _say("empty-argument-model-config-name"),
+            say("empty-argument-model-config-name"),
             words,
             "give the config name, or drop the option",
         )
     return None
-
-
-def _say_invalid(full: str) -> tuple[str, str]:
-    for row in _data()["refusals"]:
-        if row.get("option") == f"--{full}" and str(row["message"]).startswith("invalid argument for"):
-            return str(row["id"]), str(row["message"])
-    return "bad", f"invalid argument for --{full}"
 
 
 def _after_parsing(seen: dict[str, list[str]], release: str | None) -> list[ServerRefusal]:
@@ -291,7 +226,7 @@ def _after_parsing(seen: dict[str, list[str]], release: str | None) -> list[Serv
             out.append(
                 ServerRefusal(
                     "use-load-model-requires-setting-model-control-mode-explicit",
-                    _say("use-load-model-requires-setting-model-control-mode-explicit"),
+                    say("use-load-model-requires-setting-model-control-mode-explicit"),
                     evidence,
                     remedy,
                 )
@@ -300,7 +235,7 @@ def _after_parsing(seen: dict[str, list[str]], release: str | None) -> list[Serv
         out.append(
             ServerRefusal(
                 "incompatible-flags-response-cache-byte-size-and-cache-config",
-                _say("incompatible-flags-response-cache-byte-size-and-cache-config"),
+                say("incompatible-flags-response-cache-byte-size-and-cache-config"),
                 "--response-cache-byte-size with --cache-config",
                 "keep --cache-config=local,size=<bytes> and drop --response-cache-byte-size",
             )
@@ -310,9 +245,9 @@ def _after_parsing(seen: dict[str, list[str]], release: str | None) -> list[Serv
         ("http-max-input-size", "http-max-input-size-must-greater-than-0", 1, None),
         ("grpc-infer-thread-count", "invalid-argument-grpc-infer-thread-count-must-in-range-2-128", 2, 128),
     ):
-        if name not in seen or not any(r["id"] == rule for r in _data()["refusals"]):
+        if name not in seen or not any(r["id"] == rule for r in table()["refusals"]):
             continue
-        if release is not None and release not in _releases_of(rule):
+        if release is not None and release not in releases_of(rule):
             continue
         try:
             number = int(seen[name][-1])
@@ -322,7 +257,7 @@ def _after_parsing(seen: dict[str, list[str]], release: str | None) -> list[Serv
             out.append(
                 ServerRefusal(
                     rule,
-                    _say(rule),
+                    say(rule),
                     f"--{name}={seen[name][-1]}",
                     f"write a value {low}" + (f"..{high}" if high else "+"),
                 )
@@ -332,16 +267,12 @@ def _after_parsing(seen: dict[str, list[str]], release: str | None) -> list[Serv
         out.append(
             ServerRefusal(
                 "model-repository-required",
-                _say("model-repository-required"),
+                say("model-repository-required"),
                 "no --model-repository",
                 "add --model-repository=/models (the container path the repository is mounted at)",
             )
         )
     return out
-
-
-def _releases_of(refusal_id: str) -> list[str]:
-    return next((list(r["releases"]) for r in _data()["refusals"] if r["id"] == refusal_id), [])
 
 
 def _port_clash(seen: dict[str, list[str]]) -> list[ServerRefusal]:
@@ -365,9 +296,7 @@ def _port_clash(seen: dict[str, list[str]]) -> list[ServerRefusal]:
                 return [
                     ServerRefusal(
                         "server-cannot-listen-requests-and-requests-at-same-address-a",
-                        _say(
-                            "server-cannot-listen-requests-and-requests-at-same-address-a", name, other, address, port
-                        ),
+                        say("server-cannot-listen-requests-and-requests-at-same-address-a", name, other, address, port),
                         f"{name} and {other} both on port {port}",
                         "give each service its own port (--http-port, --grpc-port, --metrics-port)",
                     )

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triton_doctor.dockercmd import DockerRun
+from triton_doctor.deploy.docker_run import DockerRun
+from triton_doctor.deploy.target import host_path
+from triton_doctor.deploy.tokens import env_reference
 from triton_doctor.probes.fs import FileReadError, read_file_bytes
 from triton_doctor.probes.host_probe import port as port_facts
-from triton_doctor.target import host_path
-from triton_doctor.tokens import env_reference
 
-__all__ = ["AsWritten", "as_written", "server_port"]
+__all__ = ["AsWritten", "as_written", "host_network_urls", "server_port"]
 
 #: Options with no bearing on whether the server comes up, or that the doctor replaces (name, labels, --rm,
 #: detach, terminal): not reproduced, and not worth a note.
@@ -108,6 +108,18 @@ def server_port(command: list[str], name: str, default: int) -> int:
         if value.isdigit():
             default = int(value)
     return default
+
+
+def host_network_urls(attrs: dict[str, Any]) -> tuple[str, str, str] | None:
+    """With host networking, the server's URLs on this host (its arguments name the ports); else None."""
+    if (attrs.get("HostConfig") or {}).get("NetworkMode") != "host":
+        return None
+    command = list((attrs.get("Config") or {}).get("Cmd") or [])
+    return (
+        f"http://127.0.0.1:{server_port(command, 'http', 8000)}",
+        f"grpc://127.0.0.1:{server_port(command, 'grpc', 8001)}",
+        f"http://127.0.0.1:{server_port(command, 'metrics', 8002)}",
+    )
 
 
 def as_written(run: DockerRun, image: str, *, gpus: bool = True) -> AsWritten:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from triton_doctor.check import FindingFactory
 from triton_doctor.knowledge import CATALOG
-from triton_doctor.logs import Hit, LogDiagnosis, load_catalog
+from triton_doctor.logs.catalog import Hit, LogDiagnosis, load_catalog
 from triton_doctor.results import Location, Outcome, Severity
 
 __all__ = ["CHECK_ID", "diagnosis_outcome"]

@@ -29,7 +29,7 @@ def render_result(console: Console, result: CheckResult, *, verbose: bool) -> No
     """Print one check's block."""
     from rich.markup import escape
 
-    from triton_doctor.report.safe import printable_result
+    from triton_doctor.report.redact import printable_result
 
     result = printable_result(result)  # no raw control characters from logs, configs or servers
     mark, style = MARK[result.status]
@@ -92,7 +92,7 @@ def render_summary(console: Console, report: Report, exit_code: int) -> None:
     """Print load errors and the closing line."""
     from rich.markup import escape
 
-    from triton_doctor.report.safe import printable
+    from triton_doctor.report.redact import printable
 
     for ep, err in report.load_errors:
         text = f"plugin not loaded: {printable(ep)}: {printable(err)}"
