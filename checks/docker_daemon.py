@@ -14,6 +14,7 @@ class DockerDaemon(Check):
     """The Docker daemon is reachable."""
 
     id = "docker-daemon"
+    host_only = "docker"
     title = "Docker daemon"
     category = Category.DOCKER
     timeout_s = 20.0

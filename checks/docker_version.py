@@ -15,6 +15,7 @@ class DockerVersion(Check):
     """Docker is new enough."""
 
     id = "docker-version"
+    host_only = "docker"
     title = "Docker version"
     category = Category.DOCKER
     after = frozenset({"docker-daemon"})

@@ -15,6 +15,7 @@ class GpuCapability(Check):
     """Compute capability vs image and dtype."""
 
     id = "gpu-capability"
+    host_only = "gpu"
     title = "GPU architecture"
     category = Category.GPU
     requires = frozenset({"gpu-nvml"})

@@ -14,6 +14,7 @@ class GpuDriver(Check):
     """Driver vs the image's CUDA."""
 
     id = "gpu-driver"
+    host_only = "gpu"
     title = "Driver vs image CUDA"
     category = Category.GPU
     after = frozenset({"gpu-nvml"})

@@ -38,6 +38,7 @@ class GpuMemory(Check):
     """Memory estimate."""
 
     id = "gpu-memory"
+    host_only = "gpu"
     title = "GPU memory (estimate)"
     category = Category.GPU
     requires = frozenset({"gpu-nvml"})

@@ -13,6 +13,7 @@ class GpuNvml(Check):
     """NVIDIA driver and GPUs (NVML)."""
 
     id = "gpu-nvml"
+    host_only = "gpu"
     title = "NVIDIA GPUs (NVML)"
     category = Category.GPU
     explanation = (

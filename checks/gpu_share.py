@@ -124,6 +124,7 @@ class GpuShare(Check):
     """gpu_memory_utilization of the engines on one GPU, and placement the server refuses."""
 
     id = "gpu-share"
+    host_only = "gpu"
     title = "GPU placement and memory shared by the engines"
     category = Category.GPU
     requires = frozenset({"model-repository"})

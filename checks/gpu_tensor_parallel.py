@@ -23,6 +23,7 @@ class GpuTensorParallel(Check):
     """Tensor parallel vs GPU count."""
 
     id = "gpu-tensor-parallel"
+    host_only = "gpu"
     title = "Tensor parallel vs GPUs"
     category = Category.GPU
     requires = frozenset({"gpu-nvml"})

@@ -17,6 +17,7 @@ class HostResources(Check):
     """RAM, disk, shared memory."""
 
     id = "host-resources"
+    host_only = "host"
     title = "Host memory and disk"
     category = Category.DOCKER
     after = frozenset({"docker-run-options"})

@@ -58,6 +58,11 @@ class ModelRepository(Check):
                 "that holds model_repository/, or pass its copy here: --repo PATH",
             )
             return f.outcome(f"{repo.display} cannot be read here")
+        if not repo.exists and ctx.target.server_url and ctx.target.repo == "model_repository":
+            # --server without --repo: the repository lives on the server's machine; nothing here to judge.
+            return Outcome(
+                skip_reason="--server: the repository is on the server's machine (--repo PATH checks a copy)"
+            )
         if not repo.exists:
             windows = "\\" in repo.display and "/" not in repo.display
             model = ctx.target.models[0] if ctx.target.models else "<model>"

@@ -44,6 +44,9 @@ class Check:
     #: Describes the container still to be started (its ports, name, mounts, options, GPU runtime): with
     #: ``--server`` the server already runs, so the runner skips it rather than judge the running one.
     describes_new_container: ClassVar[bool] = False
+    #: Judges this machine (its NVML GPUs, Docker engine, RAM): with ``--server`` the deployment runs elsewhere,
+    #: and with ``--live --no-gpus`` the GPU ones (``host_only == "gpu"``) judge nothing the bring-up uses.
+    host_only: ClassVar[str | None] = None
     #: Longer text for ``triton-doctor explain``: why this matters and how findings are fixed.
     explanation: ClassVar[str] = ""
     #: Sub-ids this check can emit, with a one-line meaning (for ``explain`` and ``--skip id[sub]``).

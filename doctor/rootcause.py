@@ -17,6 +17,9 @@ from triton_doctor.results import CheckResult, Finding, Severity
 
 __all__ = ["RootCauses"]
 
+#: Findings of the live stage (they may repeat, from the server's log, what a static check found).
+_LIVE = ("live-server[", "live-generate[", "container-logs[")
+
 # A POSIX or Windows path in a message: /a/b, C:\a\b, C:/a/b (stops at quotes, spaces, commas, parentheses).
 _PATH = re.compile(r"(?:[A-Za-z]:[\\/]|/)[^\s'\"(),;]+")
 
@@ -58,9 +61,13 @@ class RootCauses:
             keys = [(finding.catalog_id, path) for path in _paths(finding)]
             if finding.catalog_id in HOST_WIDE:
                 keys.append((finding.catalog_id, "(host)"))
-            first = next((self._first[k] for k in keys if k in self._first and self._first[k] != finding.id), None)
+            # The live stage meets, in the running server, a cause a static check named from the files and the
+            # command: the catalog id alone ties them (one cause, one finding; the static one has the fix).
+            live = finding.id.startswith(_LIVE)
+            lookup = [(finding.catalog_id, ""), *keys] if live else keys
+            first = next((self._first[k] for k in lookup if k in self._first and self._first[k] != finding.id), None)
             if first is None:
-                for key in keys:
+                for key in keys if live else [*keys, (finding.catalog_id, "")]:
                     self._first.setdefault(key, finding.id)
                 findings.append(finding)
                 continue

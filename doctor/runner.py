@@ -38,6 +38,10 @@ __all__ = ["SERVER_SKIP", "RunOptions", "abandoned", "check_timeout", "finish", 
 
 #: Why a check of the container still to be started does not run with ``--server``.
 SERVER_SKIP = "--server: the server is already running"
+#: Why a check of this machine (GPUs, Docker engine, RAM) does not run with ``--server``.
+HOST_SKIP = "--server: this check judges this machine, and the server runs elsewhere (its own host has the GPUs)"
+#: Why a GPU check of this machine does not run with ``--live --no-gpus``.
+NO_GPUS_SKIP = "--no-gpus: the bring-up runs without GPUs"
 
 #: Findings kept per check; the rest are counted in the summary.
 MAX_FINDINGS = 100
@@ -184,6 +188,10 @@ def run_checks(
             outcome = Outcome(skip_reason=options.skipped[check.id])
         elif ctx.target.server_url and getattr(check, "describes_new_container", False):
             outcome = Outcome(skip_reason=SERVER_SKIP)
+        elif ctx.target.server_url and getattr(check, "host_only", None):
+            outcome = Outcome(skip_reason=HOST_SKIP)
+        elif getattr(check, "host_only", None) == "gpu" and getattr(ctx.live_options, "gpus", True) is False:
+            outcome = Outcome(skip_reason=NO_GPUS_SKIP)
         elif blocked:
             outcome = Outcome(skip_reason=f"requires {', '.join(blocked)}")
         elif check.network and options.offline:

@@ -114,6 +114,12 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
         ctx.live_starter = start_session
     secrets = known_secrets(target)
     start = time.monotonic()
+    if live and not target.server_url:
+        # A run killed with SIGKILL could not clean up: its containers (owner gone) go before ports are checked.
+        from triton_doctor.live.cleanup import reap_left_behind
+
+        for notice in reap_left_behind(ctx.probes.docker):
+            console.print(f"triton-doctor: {notice}", highlight=False, soft_wrap=True)
     try:
         results = _run_with_progress(console, selected, ctx, target, req, policy, secrets, skipped)
         present, missing = ctx.selected_models()

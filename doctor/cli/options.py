@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -258,19 +259,23 @@ def cwd() -> Path:
 def run_request(request: Any) -> None:
     from triton_doctor.app import run_check_command
     from triton_doctor.deploy.target import TargetError
+    from triton_doctor.live.cleanup import Stopped, stop_signals
     from triton_doctor.policy import PolicyError
     from triton_doctor.report.emit import OutputError
     from triton_doctor.report.fingerprint import BaselineError
 
     try:
-        code = run_check_command(request)
+        with stop_signals():  # SIGTERM, SIGHUP (terminal closed) and SIGINT: the same cleanup as Ctrl-C
+            code = run_check_command(request)
     except (TargetError, PolicyError, OutputError, BaselineError) as exc:
         fail_usage(str(exc))
     except OSError as exc:
         write_failed(exc)
-    except KeyboardInterrupt:
-        click.echo("triton-doctor: interrupted; the doctor's containers were removed", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        how = f"stopped by {exc.args[0]}" if isinstance(exc, Stopped) and exc.args[0] != "SIGINT" else "interrupted"
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP): the containers are removed anyway
+            click.echo(f"triton-doctor: {how}; the doctor's containers were removed", err=True)
+        sys.exit(exc.exit_code if isinstance(exc, Stopped) else 130)
     sys.exit(code)
 
 

@@ -109,22 +109,40 @@ def check(
 @REPORT_OUTPUT
 @FAIL_ON
 @click.option("-v", "--verbose", is_flag=True, help="Show informational findings, sub-ids, timings, tracebacks.")
-def up(fmt: str | None, outputs: tuple[str, ...], fail_on: str | None, verbose: bool, **target: Any) -> None:
+@click.option(
+    "--as-fixed",
+    is_flag=True,
+    help="Bring up the corrected command (what 'triton-doctor command' prints: explicit model control, "
+    "--shm-size, ulimits...) instead of your docker run as written.",
+)
+def up(
+    fmt: str | None, outputs: tuple[str, ...], fail_on: str | None, verbose: bool, as_fixed: bool, **target: Any
+) -> None:
     """Bring Triton + vLLM up, wait until every model is READY and make one test generation.
 
+    Your --docker-command runs as written (only named, labelled and, where a host port is taken, remapped);
+    what it lacks is reported, never added. --as-fixed runs the corrected command instead.
     Without a Docker daemon (and without --server) it exits 1: the bring-up could not be done.
     """
-    run_request(
-        build_request(
-            target,
-            live=True,
-            only=("live-server", "live-generate"),
-            fmt=fmt,
-            outputs=outputs,
-            fail_on=fail_on,
-            verbose=verbose,
-        )
+    from dataclasses import replace
+
+    request = build_request(
+        target,
+        live=True,
+        only=("live-server", "live-generate"),
+        fmt=fmt,
+        outputs=outputs,
+        fail_on=fail_on,
+        verbose=verbose,
     )
+    if as_fixed:
+        request = replace(request, live_options=replace(request.live_options, as_fixed=True))
+        click.echo(
+            "triton-doctor up --as-fixed: bringing up the CORRECTED command (triton-doctor command prints it), "
+            "not your command as written",
+            err=True,
+        )
+    run_request(request)
 
 
 @click.command(context_settings=CONTEXT, epilog=EXIT_CODES)

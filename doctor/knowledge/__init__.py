@@ -91,6 +91,15 @@ CATALOG: dict[str, str] = {
 }
 
 
+def _server_arg_ids() -> list[str]:
+    """One catalog id per start-time refusal of tritonserver's parser (``server_args.json``), in its order."""
+    text = resources.files("triton_doctor.knowledge").joinpath("server_args.json").read_text("utf-8")
+    return ["server-arg-" + row["id"] for row in json.loads(text)["refusals"]]
+
+
+CATALOG.update(dict.fromkeys(_server_arg_ids(), "command"))
+
+
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
     """One ``<yy.mm>-vllm-python-py3`` release (server docs: compatibility matrix)."""

@@ -30,13 +30,15 @@ class LiveOptions:
     grpc: bool = True
     #: ``--server`` mode: the gRPC endpoint (``host:port``); default: the HTTP host with 8001 when HTTP is 8000.
     grpc_url: str | None = None
+    #: ``up --as-fixed``: bring up the corrected command (``triton-doctor command``), not the user's as written.
+    as_fixed: bool = False
 
 
 @dataclass(slots=True)
 class LiveOutcome:
     """What happened."""
 
-    #: ready | unavailable | missing | redirect | exited | start-failed | timeout | no-image | unreachable
+    #: ready | unavailable | not-loaded | missing | redirect | exited | start-failed | timeout | no-image | unreachable
     state: str = "pending"
     detail: str = ""
     container: str | None = None
@@ -58,3 +60,5 @@ class LiveOutcome:
     remote: bool = False
     #: Things the bring-up had to change, for a warning (e.g. ulimits the host refused).
     notes: list[str] = field(default_factory=list)
+    #: Models in the server's repository index that are not loaded (no state, or UNAVAILABLE "unloaded").
+    not_loaded: list[str] = field(default_factory=list)

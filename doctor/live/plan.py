@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from triton_doctor.deploy.render import build_spec
 from triton_doctor.deploy.target import host_path
 from triton_doctor.deploy.tokens import env_reference
+from triton_doctor.live.asis import as_written
+from triton_doctor.live.cleanup import owner_labels
 from triton_doctor.live.options import SESSION_LABEL
 from triton_doctor.probes.docker_probe import PROBE_LABEL
 
@@ -28,7 +30,21 @@ def _ensure_arg(args: list[str], name: str, value: str) -> list[str]:
 
 
 def container_plan(session: LiveSession) -> dict[str, Any]:
-    """The container ``session`` creates, as docker SDK keyword arguments."""
+    """The container ``session`` creates, as docker SDK keyword arguments: the user's command as written (only
+    named, labelled and port-remapped: :mod:`.asis`), or the corrected one with ``--as-fixed`` or when there is
+    no command to run."""
+    run = session.target.docker
+    if run is not None and not session.options.as_fixed:
+        written = as_written(run, session.target.image or run.image, gpus=session.options.gpus)
+        session.outcome.notes += written.notes
+        session.outcome.command = list(run.command)
+        labels = {PROBE_LABEL: "live", SESSION_LABEL: session.session, **owner_labels()}
+        return {**written.kwargs, "name": session.container_name(), "labels": labels}
+    return fixed_plan(session)
+
+
+def fixed_plan(session: LiveSession) -> dict[str, Any]:
+    """The corrected container (``triton-doctor command``'s), on free host ports unless the user chose some."""
     import docker
 
     run = session.target.docker
@@ -68,7 +84,7 @@ def container_plan(session: LiveSession) -> dict[str, Any]:
         "mounts": mounts,
         "ports": ports,
         "name": session.container_name(),
-        "labels": {PROBE_LABEL: "live", SESSION_LABEL: session.session},
+        "labels": {PROBE_LABEL: "live", SESSION_LABEL: session.session, **owner_labels()},
         "ulimits": [docker.types.Ulimit(name=n, soft=soft, hard=hard) for n, soft, hard in spec.ulimits],
         "detach": True,
     }

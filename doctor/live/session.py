@@ -14,7 +14,10 @@ from triton_doctor.core.secrets import redact
 from triton_doctor.deploy.target import Target
 from triton_doctor.deploy.tokens import known_secrets
 from triton_doctor.facts.context import Context
+from triton_doctor.live.asis import host_network_urls
+from triton_doctor.live.cleanup import deferred_signals
 from triton_doctor.live.generate import answers, grpc_stream, grpc_url_of
+from triton_doctor.live.index import settle
 from triton_doctor.live.logwatch import LogWatch
 from triton_doctor.live.options import (
     FAST_POLL_S,
@@ -54,6 +57,7 @@ class LiveSession:
         self._container_id: str | None = None
         self._log_tail: deque[str] = deque(maxlen=50)
         self._stop = threading.Event()
+        self._creating = threading.Lock()
         #: Load outcomes as Triton logs them: the wait loop wakes on each instead of sleeping a poll.
         self._watch = LogWatch()
         self._secrets: set[str] | None = None
@@ -109,10 +113,11 @@ class LiveSession:
             out.state = "no-image"
             out.detail = f"{self.target.image} is not present locally (docker pull {self.target.image})"
             return out
-        self.progress("starting container", 0.0, "")
+        written = self.target.docker is not None and not self.options.as_fixed
+        self.progress("starting your command as written" if written else "starting the corrected command", 0.0, "")
         plan = self.plan()
         container = self._start(plan)
-        if container is None and "error setting rlimit" in out.detail:
+        if container is None and "error setting rlimit" in out.detail and not written:
             # Rootless Docker and some sandboxes refuse memlock=-1: start without the ulimits and say so.
             asked = self.target.docker is not None and any(u.startswith("memlock") for u in self.target.docker.ulimits)
             out.notes.append(
@@ -142,8 +147,11 @@ class LiveSession:
         out = self.outcome
         try:
             client = self.docker.client()
-            container = client.containers.create(**plan)
-            self._container_id = container.id
+            with self._creating:  # teardown waits for a create in flight, so a signal leaves no container
+                if self._stop.is_set():
+                    return None
+                container = client.containers.create(**plan)
+                self._container_id = container.id
             out.container = container.name
             container.start()
         except Exception as exc:  # noqa: BLE001 - the daemon's refusal is the finding
@@ -234,7 +242,9 @@ class LiveSession:
                     # Something answers, but not as an HTTP server does within the deadline: say so now.
                     out.state, out.detail = "unreachable", f"{out.http_url} does not answer properly: {http.last_error}"
                     return
-                if out.live_at is None and time.monotonic() - out.started_at > 10 and http.get_status("/v2") is None:
+                refused = http.last_kind == "connect" and "connection refused" in (http.last_error or "")
+                slow = refused or time.monotonic() - out.started_at > 10
+                if out.live_at is None and slow and http.get_status("/v2") is None:
                     why = f": {http.last_error}" if http.last_error else ""
                     out.state, out.detail = "unreachable", f"nothing answers at {out.http_url}{why}"
                     return
@@ -245,6 +255,10 @@ class LiveSession:
             http.close()
 
     def _read_ports(self, container: Any) -> bool:
+        host = host_network_urls(container.attrs)
+        if host is not None:  # host networking: the ports its tritonserver arguments name, on this host
+            self.outcome.http_url, self.outcome.grpc_url, self.outcome.metrics_url = host
+            return True
         bindings = (container.attrs.get("NetworkSettings") or {}).get("Ports") or {}
 
         def url(port: str, scheme: str) -> str | None:
@@ -271,24 +285,7 @@ class LiveSession:
         if index is None:
             return False
         states = {str(row.get("name")): (str(row.get("state", "")), str(row.get("reason", ""))) for row in index}
-        out.models = states
-        wanted = self.models or list(states)
-        missing = [m for m in wanted if m not in states]
-        if missing:
-            # The server answered its repository index and the model is not in it: waiting cannot help.
-            there = ", ".join(sorted(states)) or "no model at all"
-            out.state = "missing"
-            out.detail = f"{missing[0]}: not in the server's model repository (its index lists {there})"
-            return True
-        if any(states.get(m, ("", ""))[0] == "UNAVAILABLE" for m in wanted):
-            bad = next(m for m in wanted if states.get(m, ("", ""))[0] == "UNAVAILABLE")
-            out.state, out.detail = "unavailable", f"{bad}: {states[bad][1]}"
-            return True
-        if wanted and all(states.get(m, ("", ""))[0] == "READY" for m in wanted):
-            out.state, out.ready_at = "ready", time.monotonic()
-            out.detail = f"READY after {out.ready_at - out.started_at:.1f} s"
-            return True
-        return False
+        return settle(out, states, self.models or list(states), self.target.models)
 
     def _generate(self) -> None:
         out = self.outcome
@@ -298,7 +295,7 @@ class LiveSession:
         budget = min(GENERATE_TIMEOUT_S, self.options.timeout_s)
         prompt, sampling = self.options.prompt, self.options.sampling
         try:
-            for model in self.models or [m for m, (s, _r) in out.models.items() if s == "READY"]:
+            for model in [m for m, (s, _r) in out.models.items() if s == "READY" and m in (self.models or [m])]:
                 self.progress(f"generating with {model}", time.monotonic() - out.started_at, "")
                 runs = [
                     http.generate_stream(model, prompt, sampling, timeout=budget),
@@ -321,6 +318,8 @@ class LiveSession:
     def teardown(self) -> str | None:
         """Remove the container (unless --keep); return a note for the user."""
         self._stop.set()
+        if self._creating.acquire(timeout=60):  # a create in flight ends first: its container is then known
+            self._creating.release()
         if self._container_id is None:
             self.docker.close()
             return None
@@ -330,7 +329,7 @@ class LiveSession:
                 f"{self.outcome.grpc_url}, metrics {self.outcome.metrics_url}; stop it with "
                 f"docker rm -f {self.outcome.container}"
             )
-        with contextlib.suppress(Exception):
+        with deferred_signals(), contextlib.suppress(Exception):
             self.docker.client().api.remove_container(self._container_id, force=True, v=True)
         self.docker.close()
         return None

@@ -49,8 +49,10 @@ class CatalogEntry:
 def load_catalog() -> tuple[CatalogEntry, ...]:
     """The shipped catalog, compiled."""
     text = resources.files("triton_doctor.logs").joinpath("catalog.toml").read_text("utf-8")
+    from triton_doctor.logs.server_args import server_arg_entries
+
     entries = []
-    for raw in tomllib.loads(text)["entry"]:
+    for raw in [*tomllib.loads(text)["entry"], *server_arg_entries()]:
         entries.append(
             CatalogEntry(
                 id=raw["id"],
