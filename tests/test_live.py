@@ -455,6 +455,13 @@ def test_init_local_output_passes_check_reaches_ready_and_generates(
 
     live = ("check", "--live", "--only", "live-server,live-generate", "--no-gpus", "--docker-command", command)
     code, report, stderr = _doctor(*live)
+    if code != 0 and "error setting rlimit" in json.dumps(report):
+        # This test host's dockerd refuses --ulimit memlock=-1 (sandboxed Docker); the live stage runs the command
+        # as written and says so. The test, not the doctor, takes the flag out and brings the rest up.
+        words = [w for w in words if not w.startswith("--ulimit=memlock")]
+        command = shlex.join(words)
+        live = ("check", "--live", "--only", "live-server,live-generate", "--no-gpus", "--docker-command", command)
+        code, report, stderr = _doctor(*live)
     if code != 0:  # an image without a C++ compiler (this stack's): the doctor must name it and the remedy
         errors = [f for f in _live_findings(report) if f["severity"] == "error"]
         assert code == 1 and errors, stderr

@@ -114,8 +114,9 @@ def run_check_command(req: CheckRequest, registry: Registry | None = None) -> in
         ctx.live_starter = start_session
     secrets = known_secrets(target)
     start = time.monotonic()
-    if live and not target.server_url:
+    if live and not target.server_url and ctx.docker().reachable:
         # A run killed with SIGKILL could not clean up: its containers (owner gone) go before ports are checked.
+        # (ctx.docker() is the cached daemon fact the checks use: no second client on a daemon that is not there.)
         from triton_doctor.live.cleanup import reap_left_behind
 
         for notice in reap_left_behind(ctx.probes.docker):
