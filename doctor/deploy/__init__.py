@@ -1,0 +1,1 @@
+"""The deployment as data: its readers and the command renderers."""
