@@ -15,7 +15,6 @@ never split with POSIX rules. The dialect is guessed from the text unless given.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -110,11 +109,14 @@ _SHORT_FLAGS = {"d", "i", "t", "P", "q"}
 
 def guess_dialect(text: str) -> Dialect:
     """Guess the shell a command was written for."""
-    if re.search(r"\$env:|`\s*$", text, re.MULTILINE):
+    if re.search(r"\$env:|`\s*$|\$PSNativeCommandArgumentPassing", text, re.MULTILINE):
         return "powershell"
-    if re.search(r"\^\s*$", text, re.MULTILINE) or re.search(r"%[A-Za-z_][A-Za-z0-9_]*%", text):
+    if re.search(r"\^\s*$|\^[\"%&|<>()]", text, re.MULTILINE) or re.search(r"%[A-Za-z_][A-Za-z0-9_]*%", text):
         return "cmd"
     return "bash"
+
+
+_PS_SINGLE = "'\u2018\u2019\u201a\u201b"
 
 
 def _split_windows(text: str, escape: str) -> list[str]:
@@ -143,17 +145,22 @@ def _split_windows(text: str, escape: str) -> list[str]:
                 cur, in_token = [], False
             i += 1
             continue
-        if ch == "'" and escape == "`":
+        if ch in _PS_SINGLE and escape == "`":
+            # PowerShell reads ' and the typographic U+2018..U+201B alike; any two of them are one literal quote
+            body: list[str] = []
             end = i + 1
             while True:
-                end = text.find("'", end)
-                if end < 0:
+                if end >= n:
                     raise DockerCommandError(f"unterminated single quote starting at character {i + 1}")
-                if text[end + 1 : end + 2] == "'":
-                    end += 2
-                    continue
-                break
-            cur.append(text[i + 1 : end].replace("''", "'"))
+                if text[end] in _PS_SINGLE:
+                    if end + 1 < n and text[end + 1] in _PS_SINGLE:
+                        body.append(text[end])
+                        end += 2
+                        continue
+                    break
+                body.append(text[end])
+                end += 1
+            cur.append("".join(body))
             in_token = True
             i = end + 1
             continue
@@ -182,14 +189,12 @@ def _split_windows(text: str, escape: str) -> list[str]:
 def split_command(text: str, dialect: Dialect | None = None) -> tuple[list[str], Dialect]:
     """Split a pasted command into words, the way its shell would (without expanding variables)."""
     dialect = dialect or guess_dialect(text)
-    if dialect == "bash":
-        # Drop comment-free line continuations first so "\\\n" never ends up inside a word.
-        joined = re.sub(r"\\\r?\n", " ", text)
-        try:
-            return shlex.split(joined, comments=False, posix=True), dialect
-        except ValueError as exc:
-            raise DockerCommandError(f"cannot split the command as bash would: {exc}") from exc
-    return _split_windows(text, "`" if dialect == "powershell" else "^"), dialect
+    from triton_doctor.deploy.shellsplit import ShellSplitError, docker_words
+
+    try:
+        return docker_words(text, dialect), dialect
+    except ShellSplitError as exc:
+        raise DockerCommandError(f"cannot split the command as {dialect} would: {exc}") from exc
 
 
 def _split_csv(value: str) -> list[str]:
@@ -197,8 +202,15 @@ def _split_csv(value: str) -> list[str]:
     fields: list[str] = []
     cur: list[str] = []
     quoted = False
-    for ch in value:
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        i += 1
         if ch == '"':
+            if quoted and value[i : i + 1] == '"':
+                cur.append('"')
+                i += 1
+                continue
             quoted = not quoted
             continue
         if ch == "," and not quoted:
@@ -299,7 +311,7 @@ def _parse_tritonserver(run: DockerRun) -> None:
 
 def parse_docker_run(text: str, dialect: Dialect | None = None) -> DockerRun:
     """Parse a ``docker run`` command line; raise :class:`DockerCommandError` with the fix on bad input."""
-    words, dialect = split_command(text.strip(), dialect)
+    words, dialect = split_command(text.strip(" \t\r\n\ufeff"), dialect)
     # Skip a leading "sudo", "MSYS_NO_PATHCONV=1" and friends, then require docker [container] run.
     i = 0
     while i < len(words) and (words[i] == "sudo" or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[i])):

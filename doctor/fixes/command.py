@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from triton_doctor.tokens import known_secrets, redact
 
 __all__ = ["FixRequest", "run_fix_command"]
 
+_PLACEHOLDER = re.compile(r"<[^<>]+>")
 #: What ``fix`` checks unless told otherwise: the categories it can repair.
 DEFAULT_ONLY = ("repo", "mounts")
 #: Rounds of fix -> re-check within one run (a repair can uncover the next one: a model.json that parses).
@@ -66,7 +68,9 @@ def _roots(target: Target, command_file: str | None = None) -> list[Path]:
     if command_file:
         roots.append(Path(command_file).absolute())
     for mount in target.mounts:
-        if mount.type == "bind":
+        # Only a bind source that is an absolute path of this machine, with no <placeholder> of a guide left in
+        # it: a Windows path read on Linux (C:\Users\<user>\...) is relative here and would land in the cwd.
+        if mount.type == "bind" and host_path(mount.source).is_absolute() and not _PLACEHOLDER.search(mount.source):
             source = host_path(mount.source).resolve()
             if source.parent != source and source != Path.home().resolve():
                 roots.append(source)
@@ -296,9 +300,24 @@ def _with_command_file_fix(req: FixRequest, target: Target, findings: list[Findi
     except (FileReadError, UnicodeDecodeError):
         return findings
     run = target.docker
+    from triton_doctor.deploy.shellsplit import docker_span
+
     bom = "\ufeff" if old.startswith("\ufeff") else ""
     newline = "\r\n" if "\r\n" in old else "\n"
-    new = bom + render(spec_for_target(target), run.dialect).replace("\n", newline) + newline
+    batch = run.dialect == "cmd" and file.suffix.lower() in {".bat", ".cmd"}
+    rendered = render(spec_for_target(target), run.dialect, batch=batch).replace("\n", newline)
+    body = old.removeprefix("\ufeff")
+    span = docker_span(body, run.dialect)
+    if span is None:
+        new = bom + rendered + newline
+    else:
+        # only the docker run lines are replaced: a shebang, comments and other commands stay as they are
+        lines = body.split("\n")
+        ending = "\r" if newline == "\r\n" else ""
+        head, tail = lines[: span[0]], lines[span[1] + 1 :]
+        new = bom + "\n".join([*head, *(line + ending for line in rendered.split(newline)), *tail])
+        if not new.endswith("\n"):
+            new += newline
     edit = text_edit(str(file), old, new)
     if edit is None:
         return findings
