@@ -16,8 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.test_fix import EXCLUSIVE, ORDER, _repo_errors, build_case, snapshot
-from triton_doctor.fixes import FixRequest, run_fix_command
-from triton_doctor.target import TargetInput
+from triton_doctor.deploy.inputs import TargetInput
+from triton_doctor.repair import FixRequest, run_fix_command
 
 
 def main() -> None:

@@ -144,8 +144,8 @@ def _line_time(logs: bytes, needle: str) -> float | None:
 
 def log_delay(image: str, repo: Path, local: Path, broken: bool) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
+    from triton_doctor.deploy.inputs import TargetInput, build_target
     from triton_doctor.live import LiveOptions, LiveSession
-    from triton_doctor.target import TargetInput, build_target
 
     port = 18910 if broken else 18900
     url = f"http://127.0.0.1:{port}/v2/models/tiny/ready"

@@ -27,8 +27,8 @@ from click.testing import CliRunner
 
 from fixtures.generate import LOCAL_CONFIG, _safetensors
 from triton_doctor.cli import cli
+from triton_doctor.facts.checkpoint import derive_max_len
 from triton_doctor.knowledge.models import releases
-from triton_doctor.modelfacts import derive_max_len
 
 H100 = Path(__file__).resolve().parent.parent / "tests" / "data" / "nvml" / "h100-80gb-driver580.json"
 

@@ -5,12 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability
-from triton_doctor.fixhelp import config_fix, position
-from triton_doctor.pbtxtedit import insert_after_line, replace_field, set_scalar
 from triton_doctor.permodel import per_model, require_config
+from triton_doctor.repair.locate import config_fix, position
+from triton_doctor.repair.pbtxtedit import insert_after_line, replace_field, set_scalar
 from triton_doctor.results import Category, Outcome
+
+#: Platforms Triton's model_config_utils.cc maps to a backend (tensorrt, tensorflow, onnxruntime, pytorch).
+KNOWN_PLATFORMS = frozenset(
+    {
+        "tensorrt_plan",
+        "tensorflow_graphdef",
+        "tensorflow_savedmodel",
+        "onnxruntime_onnx",
+        "pytorch_libtorch",
+        "ensemble",
+    }
+)
 
 
 class ConfigBackend(Check):
@@ -43,6 +56,9 @@ class ConfigBackend(Check):
                 location=model.config_location("platform"),
                 evidence=f'platform: "{config.platform}"',
                 remedy='replace it with backend: "vllm"',
+                # Triton maps the platforms it knows to their backends; for any other (platform: "vllm")
+                # it finds none: the backend field is what is missing.
+                catalog_id=None if config.backend or config.platform in KNOWN_PLATFORMS else "missing-backend-field",
                 fix=None
                 if config.backend
                 else config_fix(

@@ -6,10 +6,11 @@ import functools
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
-from triton_doctor.fixhelp import config_fix, delete_every, position
-from triton_doctor.pbtxtedit import replace_field, set_scalar
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.permodel import per_model, require_config
+from triton_doctor.repair.locate import config_fix, delete_every, position
+from triton_doctor.repair.pbtxtedit import replace_field, set_scalar
 from triton_doctor.results import Category, Outcome
 
 

@@ -6,9 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
-from triton_doctor.fixhelp import config_fix, delete_every
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.permodel import per_model, require_config
+from triton_doctor.repair.locate import config_fix, delete_every
 from triton_doctor.results import Category, Outcome
 
 #: name -> (data type, optional) as the vLLM backend's auto-complete declares them.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check
-from triton_doctor.context import Context
-from triton_doctor.logs import scan_lines
-from triton_doctor.logs.findings import diagnosis_outcome
+from triton_doctor.deploy.tokens import known_secrets
+from triton_doctor.facts.context import Context
+from triton_doctor.logs.findings import diagnosis_outcome, log_deployment
+from triton_doctor.logs.scan import scan_lines
 from triton_doctor.results import Category, Outcome
-from triton_doctor.tokens import known_secrets
 
 
 class ContainerLogs(Check):
@@ -40,4 +40,4 @@ class ContainerLogs(Check):
             return Outcome(skip_reason=f"no container named {docker.name!r} (nothing ran yet)")
         lines = ctx.probes.docker.log_lines(container.id)
         secrets = known_secrets(ctx.target)  # redacted before quoted lines are cut, the command's env included
-        return diagnosis_outcome(scan_lines(lines, secrets=secrets), f"container {docker.name}")
+        return diagnosis_outcome(scan_lines(lines, secrets=secrets), f"container {docker.name}", log_deployment(ctx))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.fixdata import Applicability, Fix, RemoveContainer
 from triton_doctor.results import Category, Outcome
 

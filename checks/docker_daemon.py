@@ -6,7 +6,7 @@ import os
 import sys
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
 
 
@@ -14,6 +14,7 @@ class DockerDaemon(Check):
     """The Docker daemon is reachable."""
 
     id = "docker-daemon"
+    host_only = "docker"
     title = "Docker daemon"
     category = Category.DOCKER
     timeout_s = 20.0

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
 
 #: The daemon's (or the NVIDIA Container CLI's) words, mapped to the catalog.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.core.units import human_bytes
+from triton_doctor.facts.context import Context
 from triton_doctor.knowledge import image_for_tag
 from triton_doctor.probes import host_probe
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import human_bytes
 
 GB = 1000**3
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.core.units import human_bytes, parse_size
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import human_bytes, parse_size
 
 GIB = 1024**3
 
@@ -111,7 +111,14 @@ class DockerRunOptions(Check):
                 catalog_id="host-network-on-docker-desktop",
                 remedy="drop --net=host and keep -p 8000:8000 -p 8001:8001 -p 8002:8002",
             )
-        if docker.command and docker.command[0].endswith("tritonserver") and docker.model_control_mode != "explicit":
+        # --load-model without explicit mode is a refusal at start: server-args names it with the server's words.
+        refused = bool(docker.load_models)
+        if (
+            docker.command
+            and docker.command[0].endswith("tritonserver")
+            and docker.model_control_mode != "explicit"
+            and not refused
+        ):
             f.warning(
                 "control-mode",
                 "no --model-control-mode=explicit: in the default mode one model that fails "

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.core.units import parse_version
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import parse_version
 
 HARD_MINIMUM = (19, 3)
 GUIDE_VERSION = (28, 1, 1)
@@ -15,6 +15,7 @@ class DockerVersion(Check):
     """Docker is new enough."""
 
     id = "docker-version"
+    host_only = "docker"
     title = "Docker version"
     category = Category.DOCKER
     after = frozenset({"docker-daemon"})

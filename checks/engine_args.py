@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability, DeleteJsonKey, Fix, RenameJsonKey, SetJsonKey
-from triton_doctor.fixhelp import model_json_path
 from triton_doctor.knowledge import (
     IMAGES,
     ImageInfo,
@@ -19,6 +19,7 @@ from triton_doctor.knowledge import (
     suggest_engine_arg,
 )
 from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.repair.locate import model_json_path
 from triton_doctor.results import Category, Outcome
 
 POSITIVE_INTS = (
@@ -205,7 +206,7 @@ class EngineArgs(Check):
                     remedy=f'write "{key}": {1 if key.endswith("_size") else 4096 if "len" in key else 1}',
                     fix=_value_fix(model, key, value),
                 )
-        elif key in BOOLS and not isinstance(value, bool):
+        elif key in BOOLS and not isinstance(value, bool) and not _string_true(value):
             truthy = "truthy" if value else "falsy"
             f.error(
                 "value",
@@ -238,6 +239,12 @@ class EngineArgs(Check):
                 evidence=evidence,
                 remedy=f'write "{key}": 0',
             )
+
+
+def _string_true(value: Any) -> bool:
+    """The string "true": vLLM reads it as true (a non-empty string), pydantic-validated configs parse it, and
+    the backends of 24.05-24.09 require it for enable_lora (backend-features checks that one)."""
+    return isinstance(value, str) and value.strip().lower() == "true"
 
 
 #: A removed key whose successor exists in newer vLLM: ``old -> (new, value transform)``.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.gpuplan import visible_gpus
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.placement import visible_gpus
+from triton_doctor.facts.sizing import model_shape
 from triton_doctor.knowledge import ImageInfo, image_for_tag
 from triton_doctor.knowledge.models import release_for
-from triton_doctor.modelmath import model_shape
 from triton_doctor.results import Category, Outcome
 
 
@@ -15,6 +15,7 @@ class GpuCapability(Check):
     """Compute capability vs image and dtype."""
 
     id = "gpu-capability"
+    host_only = "gpu"
     title = "GPU architecture"
     category = Category.GPU
     requires = frozenset({"gpu-nvml"})

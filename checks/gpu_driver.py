@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.gpuplan import driver_verdict, minor_compat_floor, newest_tags
+from triton_doctor.core.units import parse_version
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.placement import driver_verdict, minor_compat_floor, newest_tags
 from triton_doctor.knowledge import image_for_tag
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import parse_version
 
 
 class GpuDriver(Check):
     """Driver vs the image's CUDA."""
 
     id = "gpu-driver"
+    host_only = "gpu"
     title = "Driver vs image CUDA"
     category = Category.GPU
     after = frozenset({"gpu-nvml"})
@@ -49,7 +50,8 @@ class GpuDriver(Check):
         verdict = driver_verdict(facts, image)
         evidence = (
             f"driver {facts.driver_version} supports CUDA {facts.cuda_version}; image {image.tag} is built on "
-            f"CUDA {image.cuda} with driver {image.driver or '?'}"
+            f"CUDA {image.cuda}"
+            + (f" with driver {image.driver}" if image.driver else " (the support matrix names no driver for it)")
         )
         if verdict == "too-old":
             need = parse_version(image.cuda)[0]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
-from triton_doctor.gpuplan import visible_gpus
-from triton_doctor.modelmath import ModelShape, model_shape
+from triton_doctor.core.units import human_bytes
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.placement import visible_gpus
+from triton_doctor.facts.repository import ModelFacts
+from triton_doctor.facts.sizing import ModelShape, model_shape
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import human_bytes
 
 GIB = 1024**3
 #: CUDA context, activations of the profiling run, sampler buffers; CUDA graphs add about as much again.
@@ -37,6 +38,7 @@ class GpuMemory(Check):
     """Memory estimate."""
 
     id = "gpu-memory"
+    host_only = "gpu"
     title = "GPU memory (estimate)"
     category = Category.GPU
     requires = frozenset({"gpu-nvml"})

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.core.units import human_bytes
+from triton_doctor.facts.context import Context
 from triton_doctor.probes import host_probe
 from triton_doctor.results import Category, Outcome
-from triton_doctor.units import human_bytes
 
 
 class GpuNvml(Check):
     """NVIDIA driver and GPUs (NVML)."""
 
     id = "gpu-nvml"
+    host_only = "gpu"
     title = "NVIDIA GPUs (NVML)"
     category = Category.GPU
     explanation = (

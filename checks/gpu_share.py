@@ -1,28 +1,19 @@
-"""``gpu-share``: vLLM models that load together on the same GPU ask for more than all of its memory.
+"""``gpu-share``: where each vLLM model's engines land, and whether the engines on one GPU fit its memory.
 
-Found from the repository and the command alone (no NVML facts needed): which models load together, and on
-which GPU each vLLM engine lands.
+Found from the repository and the command (NVML's GPU count, when there is one, tells how many GPUs the
+server sees): which models load together, and on which GPUs each instance's vLLM engine lands. Placement is
+``triton_doctor.facts.gpu_placement``: Triton's instance groups (no ``instance_group`` is one ``KIND_GPU``
+instance per GPU the server sees), then the image release's vLLM backend (what ``src/model.py`` of that
+release does with ``KIND_GPU``: nothing on 24.04/24.05, ``torch.cuda.set_device`` that vLLM overrides up to
+25.03, ``CUDA_VISIBLE_DEVICES`` from 25.04), then vLLM (the first tensor x pipeline parallel GPUs it sees).
+The generated table ``knowledge/backend_placement.json`` holds each release's rule and where it was read.
 
-Placement, as the vLLM backend decides it (triton-inference-server/vllm_backend, ``src/model.py``,
-``TritonPythonModel._validate_device_config``), in container-visible GPU indices:
-
-- every model instance starts its own vLLM engine, and each engine takes ``gpu_memory_utilization`` of the
-  total memory of every GPU it uses;
-- ``KIND_GPU`` (only for ``tensor_parallel_size x pipeline_parallel_size`` = 1): the backend sets
-  ``CUDA_VISIBLE_DEVICES`` to the instance's device, so the engine lands on the GPUs of ``gpus: [...]``, or
-  on each visible GPU (GPU 0 among them) when the group names none, as Triton then places one instance
-  per GPU;
-- ``KIND_MODEL``: the backend leaves placement to vLLM, which uses the first ``world size`` visible GPUs
-  (GPU 0 first); the backend's ``GPU_DEVICE_IDS`` parameter, where the image's backend has it, pins them;
-- no ``instance_group`` (or ``KIND_AUTO``): Triton makes it KIND_GPU with one instance per visible GPU (one
-  of them on GPU 0) or KIND_CPU, for which the backend sets nothing and vLLM starts on GPU 0: either way each
-  such model puts one engine on GPU 0 (the doctor counts that one; the other GPUs it cannot see offline).
-
-``gpu_memory_utilization`` defaults to 0.9 when model.json leaves it out (vLLM's ``EngineArgs`` default,
-the value of every release the tritonserver vllm images carry). The models that load together are those of
-the command's ``--model-control-mode`` and ``--load-model``; with no command, every model (Triton's default
-control mode ``none``), or those named with ``--model``; the shipped samples (``--sample``) follow their guide,
-which starts one model per server.
+Every engine takes ``gpu_memory_utilization`` (vLLM's default 0.9 when model.json leaves it out) of the total
+memory of each GPU it uses; engines on one GPU (of several models, or several instances of one model) must
+sum to at most 1. The models that load together are those of the command's ``--model-control-mode`` and
+``--load-model``; with no command every model (Triton's default control mode ``none``), or those named with
+``--model``; the shipped samples (``--sample``) follow their guide, which starts one model per server. When
+the GPU count is unknown, ``KIND_GPU`` without ``gpus`` (and no ``instance_group``) is counted on GPU 0 only.
 """
 
 from __future__ import annotations
@@ -32,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, parallel_sizes
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.gpu_placement import Placement, Rule, View, groups_of, place, rule_for, view_of
+from triton_doctor.facts.repository import parallel_sizes
+from triton_doctor.knowledge import image_for_tag
 from triton_doctor.results import Category, Location, Outcome
 
 #: vLLM's EngineArgs default for gpu_memory_utilization.
@@ -85,62 +79,68 @@ def _utilization(args: dict[str, Any]) -> float:
     return float(value)
 
 
-def _device_ids(config: Any) -> list[int] | None:
-    """The backend's ``GPU_DEVICE_IDS`` parameter (KIND_MODEL), or None when absent or unreadable."""
-    try:
-        raw = config.parameters["GPU_DEVICE_IDS"].string_value if "GPU_DEVICE_IDS" in config.parameters else ""
-        ids = [int(x.strip()) for x in raw.split(",")] if raw.strip() else None
-    except (AttributeError, ValueError):
-        return None
-    return ids if ids and all(i >= 0 for i in ids) else None
+def view(ctx: Context) -> View:
+    """The container's GPUs: ``--gpus`` of the command, else NVML's count (unknown when NVML has none)."""
+    docker = ctx.target.docker
+    facts = ctx.gpu()
+    host = len(facts.gpus) if facts.available else None
+    return view_of(docker.gpus if docker else None, dict(docker.env) if docker else {}, host)
 
 
-def placement(ctx: Context, name: str) -> list[Engine]:
-    """The engines one vLLM model starts and the GPU each one uses (see the module's docstring)."""
+def rule(ctx: Context) -> Rule:
+    """The placement rule of the image's vLLM backend (the newest release's when the image is unknown)."""
+    image = image_for_tag(ctx.target.image or (ctx.target.docker.image if ctx.target.docker else "") or "")
+    return rule_for(image.tag if image else None)
+
+
+def model_placement(ctx: Context, name: str, where: View | None = None) -> Placement | None:
+    """Triton's and the backend's placement of one vLLM model (None: not a readable vLLM model)."""
     args = ctx.engine_args(name)
     if args is None:
+        return None
+    parsed = ctx.model(name).parsed
+    tp, pp = parallel_sizes(args)
+    return place(groups_of(parsed.message if parsed is not None else None), tp, pp, where or view(ctx), rule(ctx))
+
+
+def placement(ctx: Context, name: str, where: View | None = None) -> list[Engine]:
+    """The engines one vLLM model starts and the GPU each one uses (see the module's docstring)."""
+    args = ctx.engine_args(name)
+    found = model_placement(ctx, name, where)
+    if args is None or found is None:
         return []
     model = ctx.model(name)
     util = _utilization(args)
     loc = model.json_location("gpu_memory_utilization") or model.json_location()
-    tp, pp = parallel_sizes(args)
-    world = max(1, tp * pp)
-    first = list(range(world))
-    config: Any = model.parsed.message if model.parsed is not None else None
-    groups = list(config.instance_group) if config is not None else []
-    engines: list[Engine] = []
-    if not groups:
-        return [Engine(name, g, util, loc, "no instance_group: GPU 0") for g in first]
-    for group in groups:
-        kind = group.DESCRIPTOR.fields_by_name["kind"].enum_type.values_by_number[group.kind].name
-        count = max(1, group.count or 1)
-        if kind == "KIND_GPU" and world == 1:
-            gpus = list(group.gpus) or [0]
-            where = f"KIND_GPU on gpus {list(group.gpus)}" if group.gpus else "KIND_GPU, one instance per GPU"
-            engines += [Engine(name, g, util, loc, where) for g in gpus for _ in range(count)]
-            continue
-        pinned = _device_ids(config) if kind == "KIND_MODEL" else None
-        gpus = pinned[:world] if pinned else first
-        where = f"{kind} with GPU_DEVICE_IDS {pinned}" if pinned else f"{kind}: the first {world} visible GPU(s)"
-        engines += [Engine(name, g, util, loc, where) for g in gpus for _ in range(count)]
-    return engines
+    return [
+        Engine(name, gpu, util, loc, instance.why)
+        for instance in found.instances
+        if instance.problem in (None, "escapes")
+        for gpu in instance.gpus
+    ]
 
 
 class GpuShare(Check):
-    """gpu_memory_utilization of the models on one GPU."""
+    """gpu_memory_utilization of the engines on one GPU, and placement the server refuses."""
 
     id = "gpu-share"
-    title = "GPU memory shared by the models"
+    host_only = "gpu"
+    title = "GPU placement and memory shared by the engines"
     category = Category.GPU
     requires = frozenset({"model-repository"})
     explanation = (
         "Each vLLM engine takes gpu_memory_utilization x the TOTAL memory of each GPU it uses (0.9 when "
-        "model.json leaves it out). Models that the server loads together (model control mode none or poll, or "
-        "each --load-model) and that land on the same GPU must together stay at or below 1; otherwise the "
-        "second engine finds the memory taken and its load fails. Placement follows the vLLM backend: KIND_GPU "
-        "instances use their device, KIND_MODEL and no instance_group start on the first visible GPU(s)."
+        "model.json leaves it out). Engines that land on the same GPU (models loaded together, or several "
+        "instances of one model) must together stay at or below 1; otherwise the engine loaded second finds "
+        "the memory taken and its load fails. Placement follows Triton (no instance_group: one KIND_GPU "
+        "instance per GPU the server sees) and the image's vLLM backend release (see docs/gpu-placement.md)."
     )
-    sub_ids = {"oversubscribed": "models on the same GPU ask for more than 100 % of its memory"}
+    sub_ids = {
+        "oversubscribed": "engines on the same GPU ask for more than 100 % of its memory",
+        "invalid-gpus": "instance_group names a GPU the server does not see (Triton refuses the model)",
+        "pinned-too-few": "KIND_GPU pins each engine to one GPU, but the model is split over several",
+        "outside-visible-devices": "the backend's CUDA_VISIBLE_DEVICES replaces the container's subset",
+    }
 
     def run(self, ctx: Context) -> Outcome:
         if not ctx.repo().is_dir:
@@ -148,51 +148,100 @@ class GpuShare(Check):
         names, stated = loaded_models(ctx)
         if not names and is_sample(ctx):
             return Outcome(summary="the sample's guide starts one model per server: nothing shared")
+        f = FindingFactory(self.id)
+        where = view(ctx)
         per_gpu: dict[int, list[Engine]] = {}
         vllm = 0
         for name in names:
-            engines = placement(ctx, name)
+            self._placement_problems(ctx, name, where, f)
+            engines = placement(ctx, name, where)
             vllm += bool(engines)
             for engine in engines:
                 per_gpu.setdefault(engine.gpu, []).append(engine)
-        if vllm < 2:
-            return Outcome(summary=f"{vllm} vLLM model(s) load together: nothing shared")
-        f = FindingFactory(self.id)
         worst = 0.0
         for gpu, engines in sorted(per_gpu.items()):
             total = sum(e.utilization for e in engines)
             worst = max(worst, total)
-            models = list(dict.fromkeys(e.model for e in engines))
-            if total <= 1.0 + 1e-9 or len(models) < 2:
-                continue
-            together = (
-                "load together (the command's model control mode and --load-model)"
-                if stated
-                else "load together when the server loads every model (no command given: Triton's default "
-                "--model-control-mode=none)"
+            if total > 1.0 + 1e-9 and len(engines) > 1:
+                self._oversubscribed(f, gpu, engines, total, stated)
+        seen = "an unknown number of" if where.server is None else str(len(where.server))
+        if f.findings:
+            return f.outcome(f"{vllm} vLLM model(s) on {seen} GPU(s); at most {worst:.2f} of any GPU")
+        return f.outcome(f"{vllm} vLLM model(s) load together on {seen} GPU(s); at most {worst:.2f} of any GPU")
+
+    def _placement_problems(self, ctx: Context, name: str, where: View, f: FindingFactory) -> None:
+        found = model_placement(ctx, name, where)
+        if found is None:
+            return
+        model = ctx.model(name)
+        loc = model.config_location("instance_group")
+        seen = f"the server sees {len(where.server)} GPU(s)" if where.server is not None else ""
+        if found.refused:
+            f.error(
+                "invalid-gpus",
+                f"Triton refuses the model: {found.refused}",
+                model=name,
+                location=loc,
+                evidence=seen,
+                remedy="list only GPUs the server sees in gpus: [...] (or give the container those GPUs)",
             )
-            lines = [
-                f"{e.model}: {e.utilization} ({e.location if e.location else 'model.json'}; {e.why})" for e in engines
-            ]
-            share = 0.9 / len(engines)
-            message = (
-                f"{len(models)} vLLM models {together} on GPU {gpu} and ask for gpu_memory_utilization summing to "
-                f"{total:.2f} (> 1): the engine loaded second finds the memory taken and fails"
+            return
+        for problem, instance in {i.problem: i for i in found.instances if i.problem in ("too-few", "escapes")}.items():
+            if problem == "too-few" and instance.group.kind == "KIND_GPU" and instance.failure:
+                f.error(
+                    "pinned-too-few",
+                    instance.failure,
+                    model=name,
+                    location=loc,
+                    evidence=seen,
+                    remedy="write instance_group [ { count: 1, kind: KIND_MODEL } ]",
+                )
+            elif problem == "escapes" and instance.failure:
+                f.warning(
+                    "outside-visible-devices",
+                    instance.failure,
+                    model=name,
+                    location=loc,
+                    evidence=f"CUDA_VISIBLE_DEVICES={','.join(map(str, where.cuda_visible or ()))}; {seen}",
+                    remedy="give the container only its GPUs with --gpus '\"device=1,2\"' instead of "
+                    "CUDA_VISIBLE_DEVICES, or use KIND_MODEL",
+                )
+
+    def _oversubscribed(self, f: FindingFactory, gpu: int, engines: list[Engine], total: float, stated: bool) -> None:
+        models = list(dict.fromkeys(e.model for e in engines))
+        one = len(models) == 1
+        together = (
+            f"starts {len(engines)} engines"
+            if one
+            else "load together (the command's model control mode and --load-model)"
+            if stated
+            else "load together when the server loads every model (no command given: Triton's default "
+            "--model-control-mode=none)"
+        )
+        lines = [f"{e.model}: {e.utilization} ({e.location if e.location else 'model.json'}; {e.why})" for e in engines]
+        share = 0.9 / len(engines)
+        subject = models[0] if one else f"{len(models)} vLLM models"
+        message = (
+            f"{subject} {together} on GPU {gpu} and ask for gpu_memory_utilization summing to "
+            f"{total:.2f} (> 1): the engine loaded second finds the memory taken and fails"
+        )
+        if one:
+            remedy = (
+                "write instance_group [ { count: 1, kind: KIND_MODEL } ] (one engine; vLLM serves concurrent "
+                f'requests itself), or "gpu_memory_utilization": {share:.2f} in model.json'
             )
+        else:
             remedy = (
                 f'write "gpu_memory_utilization": {share:.2f} in each model.json (the sum must stay at or below '
                 f"0.9), or run one model per server: --model-control-mode=explicit --load-model={models[0]}"
             )
-            first = engines[1]
-            (f.error if stated else f.warning)(
-                "oversubscribed",
-                message,
-                location=first.location,
-                model=first.model,
-                evidence="; ".join(lines),
-                catalog_id="free-memory-below-utilization",
-                remedy=remedy,
-            )
-        if f.findings:
-            return f.outcome(f"oversubscribed: gpu_memory_utilization sums to {worst:.2f} on one GPU")
-        return f.outcome(f"{vllm} vLLM models load together; at most {worst:.2f} of any GPU")
+        second = engines[1]
+        (f.error if stated or one else f.warning)(
+            "oversubscribed",
+            message,
+            location=second.location,
+            model=second.model,
+            evidence="; ".join(lines),
+            catalog_id="free-memory-below-utilization",
+            remedy=remedy,
+        )

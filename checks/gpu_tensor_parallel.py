@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
-from triton_doctor.gpuplan import visible_gpus
-from triton_doctor.modelmath import model_shape
+from triton_doctor.checks.gpu_share import view
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.placement import visible_gpus
+from triton_doctor.facts.repository import ModelFacts
+from triton_doctor.facts.sizing import model_shape
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
 
@@ -21,6 +23,7 @@ class GpuTensorParallel(Check):
     """Tensor parallel vs GPU count."""
 
     id = "gpu-tensor-parallel"
+    host_only = "gpu"
     title = "Tensor parallel vs GPUs"
     category = Category.GPU
     requires = frozenset({"gpu-nvml"})
@@ -39,10 +42,13 @@ class GpuTensorParallel(Check):
     }
 
     def run(self, ctx: Context) -> Outcome:
-        gpus = visible_gpus(ctx.gpu(), ctx.target)
-        outcome = per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f, len(gpus)), ok="fits")
+        count = len(visible_gpus(ctx.gpu(), ctx.target))
+        server = view(ctx).server  # the container's CUDA_VISIBLE_DEVICES narrows what the server sees
+        if server is not None and ctx.target.docker and "CUDA_VISIBLE_DEVICES" in ctx.target.docker.env:
+            count = min(count, len(server))
+        outcome = per_model(ctx, self.id, lambda m, f: self._evaluate(ctx, m, f, count), ok="fits")
         if outcome.skip_reason is None:
-            return Outcome(summary=f"{len(gpus)} GPU(s) visible; " + outcome.summary, findings=outcome.findings)
+            return Outcome(summary=f"{count} GPU(s) visible; " + outcome.summary, findings=outcome.findings)
         return outcome
 
     def _evaluate(self, ctx: Context, model: ModelFacts, f: FindingFactory, count: int) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.deploy.tokens import container_token
+from triton_doctor.facts.context import Context
 from triton_doctor.probes.hub_probe import hub_endpoint
 from triton_doctor.results import Category, Outcome
-from triton_doctor.tokens import container_token
 
 
 class HfModelAccess(Check):

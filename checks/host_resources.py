@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.modelmath import model_shape
+from triton_doctor.core.units import human_bytes
+from triton_doctor.deploy.tokens import HF_HOME_TARGET
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.sizing import model_shape
 from triton_doctor.probes import host_probe
 from triton_doctor.results import Category, Outcome
-from triton_doctor.tokens import HF_HOME_TARGET
-from triton_doctor.units import human_bytes
 
 GIB = 1024**3
 
@@ -17,6 +17,7 @@ class HostResources(Check):
     """RAM, disk, shared memory."""
 
     id = "host-resources"
+    host_only = "host"
     title = "Host memory and disk"
     category = Category.DOCKER
     after = frozenset({"docker-run-options"})

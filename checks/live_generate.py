@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.logs import scan_lines
+from triton_doctor.facts.context import Context
+from triton_doctor.logs.scan import scan_lines
 from triton_doctor.results import Category, Outcome
 
 #: Characters of the generated text shown with -v.

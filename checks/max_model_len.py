@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability, SetJsonKey
-from triton_doctor.fixhelp import json_fix, model_json_path
 from triton_doctor.knowledge import image_for_tag
 from triton_doctor.knowledge.models import release_for
 from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.repair.locate import json_fix, model_json_path
 from triton_doctor.results import Category, Outcome
 
 
@@ -47,7 +48,8 @@ class MaxModelLen(Check):
         cp = read.checkpoint
         image = image_for_tag(ctx.target.image or "")
         release = release_for(image)
-        limit = cp.max_len(release.max_len, disable_sliding_window=args.get("disable_sliding_window") is True)
+        env = dict(ctx.target.docker.env) if ctx.target.docker is not None else {}
+        limit = cp.max_len(release.max_len, disable_sliding_window=args.get("disable_sliding_window") is True, env=env)
         if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted <= limit.value:
             return
         if limit.allowance is not None and wanted <= limit.allowance:

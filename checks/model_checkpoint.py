@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts, parallel_sizes
+from triton_doctor.facts.checkpoint import Checkpoint
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts, parallel_sizes
 from triton_doctor.knowledge import IMAGES, ImageInfo, image_for_tag
 from triton_doctor.knowledge.models import ReleaseModels, release_for, releases
-from triton_doctor.modelfacts import Checkpoint
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.results import Category, Outcome
 

@@ -7,14 +7,15 @@ import re
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.checks.repository_contents import looks_like_checkpoint
-from triton_doctor.context import Context, ModelFacts
-from triton_doctor.excerpt import excerpt
+from triton_doctor.core.excerpt import excerpt
+from triton_doctor.deploy.tokens import known_secrets
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import CreateFile, Fix, text_edit
-from triton_doctor.init import config_text
 from triton_doctor.permodel import per_model
 from triton_doctor.probes.pbtxt import SyntaxProblem, parse_config
+from triton_doctor.repair.init import config_text
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.tokens import known_secrets
 
 MINIMAL = 'backend: "vllm"\ninstance_group [ { count: 1, kind: KIND_MODEL } ]'
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
-from triton_doctor.excerpt import excerpt
+from triton_doctor.core.excerpt import excerpt
+from triton_doctor.deploy.tokens import known_secrets
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import DeleteJsonKey, Fix, Move, text_edit
-from triton_doctor.jsonedit import repair_json
 from triton_doctor.permodel import NotEvaluable, per_model
 from triton_doctor.probes import fs
+from triton_doctor.repair.jsonedit import repair_json
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.tokens import known_secrets
 
 SAMPLE = '{\n  "model": "<hf-org>/<model> or /local_models/<dir>",\n  "gpu_memory_utilization": 0.9\n}'
 
 
 def _json_hint(error: str, line_text: str) -> str:
     stripped = line_text.strip()
+    if "UTF-8 BOM" in error:
+        return "save it as UTF-8 without a byte-order mark (the backend's json.load refuses the mark)"
     if stripped.startswith(("//", "#")):
         return "delete the comment: JSON has no comments"
     if "Expecting property name enclosed in double quotes" in error and stripped.startswith(("}", "]")):

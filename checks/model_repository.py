@@ -6,10 +6,11 @@ import difflib
 from dataclasses import replace
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.core.closest import closest_dir
+from triton_doctor.deploy.target import unreadable_here
+from triton_doctor.facts.context import Context
 from triton_doctor.permodel import BRIEF_ABOVE
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.target import unreadable_here
 
 
 class ModelRepository(Check):
@@ -57,16 +58,27 @@ class ModelRepository(Check):
                 "that holds model_repository/, or pass its copy here: --repo PATH",
             )
             return f.outcome(f"{repo.display} cannot be read here")
+        if not repo.exists and ctx.target.server_url and ctx.target.repo == "model_repository":
+            # --server without --repo: the repository lives on the server's machine; nothing here to judge.
+            return Outcome(
+                skip_reason="--server: the repository is on the server's machine (--repo PATH checks a copy)"
+            )
         if not repo.exists:
             windows = "\\" in repo.display and "/" not in repo.display
-            make = f'mkdir "{repo.display}\\<model>\\1"' if windows else f"mkdir -p {repo.display}/<model>/1"
+            model = ctx.target.models[0] if ctx.target.models else "<model>"
+            make = f'mkdir "{repo.display}\\{model}\\1"' if windows else f"mkdir -p {repo.display}/{model}/1"
+            near = None if windows else closest_dir(repo.path)
             f.error(
                 "missing",
                 f"model repository {repo.display!r} does not exist"
                 + (": docker run -v creates it empty, and Triton starts with no model" if created_by_v else ""),
                 location=loc,
                 evidence=f"looked for {repo.path}",
-                remedy=f"create it ({make}) or pass the right path: --repo PATH",
+                remedy=(
+                    f"did you mean {near}? pass --repo {near}" + (" (and fix the bind mount source)" if mounted else "")
+                    if near is not None
+                    else f"create it ({make}) or pass the right path: --repo PATH"
+                ),
                 catalog_id="bind-source-missing" if mounted and not created_by_v else None,
             )
             return f.outcome(f"{repo.display} does not exist")
@@ -98,7 +110,14 @@ class ModelRepository(Check):
                 "empty",
                 f"model repository {repo.display!r} holds no model directory",
                 location=loc,
-                remedy=f"create {repo.display}/<model>/config.pbtxt and {repo.display}/<model>/1/model.json",
+                remedy=(
+                    f"create {repo.display}/{ctx.target.models[0]}/config.pbtxt and "
+                    f"{repo.display}/{ctx.target.models[0]}/1/model.json: triton-doctor init HUB_ID "
+                    f"--repo {repo.display} --name {ctx.target.models[0]}"
+                    if ctx.target.models
+                    else f"lay out a model: triton-doctor init HUB_ID --repo {repo.display} (HUB_ID as on "
+                    "huggingface.co, e.g. google/gemma-3-1b-it)"
+                ),
             )
             return f.outcome(f"{repo.display} is empty")
         _present, missing = ctx.selected_models()

@@ -7,14 +7,15 @@ import re
 from pathlib import Path, PurePosixPath
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.core.hfid import classify_model_ref
+from triton_doctor.core.units import human_bytes
+from triton_doctor.deploy.target import host_path
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability, Download, Fix, SetJsonKey
-from triton_doctor.fixhelp import model_json_path
-from triton_doctor.hfid import classify_model_ref
 from triton_doctor.permodel import NotEvaluable, per_model
+from triton_doctor.repair.locate import model_json_path
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.target import host_path
-from triton_doctor.units import human_bytes
 
 
 def download_command(host_dir: str) -> str:
@@ -49,6 +50,7 @@ class ModelSource(Check):
         "volume": "the path lies in a named volume the doctor cannot look into",
         "missing": "the host directory behind the path does not exist",
         "no-config": "no config.json in the model directory",
+        "bad-config": "config.json is not strict JSON (transformers refuses it)",
         "no-tokenizer": "no tokenizer files in the model directory",
         "no-weights": "no *.safetensors or *.bin weights",
         "weights": "what the weights weigh",
@@ -94,14 +96,8 @@ class ModelSource(Check):
             return
         local = ctx.local_model(value)
         if local.mount is None and ctx.target.server_url:
-            f.info(
-                "not-mounted",
-                f"{value!r}: the running server's mounts are not known here (--server); its repository index "
-                "says whether the model loaded",
-                model=model.name,
-                location=loc,
-            )
-            return
+            # Not "found": the running server's files are not visible from here (server-models reads its index).
+            raise NotEvaluable(f"{value} is inside the running server (--server): its files are not visible here")
         if local.mount is None:
             targets = ", ".join(sorted({m.target for m in ctx.target.mounts})) or "none"
             top = "/" + value.strip("/").split("/")[0]
@@ -164,6 +160,17 @@ class ModelSource(Check):
                 remedy="download the full snapshot (config.json, tokenizer, weights) into that directory",
                 catalog_id="local-model-path-not-mounted",
                 fix=_download(local.host, local.host_display),
+            )
+        elif local.config.error is not None:
+            doc = local.config
+            f.error(
+                "bad-config",
+                f"{doc.display}:{doc.line or 1}:{doc.column or 1}: {doc.error}; transformers reads config.json with "
+                "json.loads and stops: 'It looks like the config file ... is not a valid JSON file'",
+                model=model.name,
+                location=Location(path=doc.display, line=doc.line, column=doc.column),
+                evidence=where,
+                remedy="save config.json as strict UTF-8 JSON without a byte-order mark (as the Hub serves it)",
             )
         if (
             not local.tokenizer_files

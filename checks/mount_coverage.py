@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.core.closest import closest
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
 
 
@@ -39,12 +40,24 @@ class MountCoverage(Check):
         for repo in repos:
             mount = ctx.target.mount_for(repo)
             if mount is None or mount.origin == "default":
-                targets = ", ".join(sorted({m.target for m in ctx.target.mounts if m.origin != "default"})) or "none"
+                own = [m for m in ctx.target.mounts if m.origin != "default"]
+                targets = ", ".join(sorted({m.target for m in own})) or "none"
+                near = closest(repo.rstrip("/"), [m.target.rstrip("/") for m in own if m.type == "bind"])
+                if near is not None:
+                    remedy = f"did you mean {near}? write --model-repository={near}"
+                else:
+                    remedy = f"add --mount type=bind,source={_host_repo(ctx)},target={repo}"
                 f.error(
                     "not-mounted",
                     f"--model-repository={repo} lies under no mount (mount targets: {targets})",
                     evidence=f"--model-repository={repo}",
                     catalog_id="model-repo-not-found-in-container",
-                    remedy=f"add --mount type=bind,source=<host model_repository>,target={repo}",
+                    remedy=remedy,
                 )
         return f.outcome(", ".join(f"{r} mounted" for r in repos) if not f.findings else "repository not mounted")
+
+
+def _host_repo(ctx: Context) -> str:
+    """The host model repository as an absolute path (a bind source must be absolute)."""
+    repo = ctx.repo()
+    return str(repo.path.resolve()) if repo.exists else "<host model_repository>"

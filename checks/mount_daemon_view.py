@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.mountpaths import resolve_source
+from triton_doctor.core.closest import closest_dir
+from triton_doctor.deploy.mountpaths import resolve_source
+from triton_doctor.facts.context import Context
+from triton_doctor.probes.docker_probe import PROBE_IMAGE, PROBE_LABEL
 from triton_doctor.results import Category, Outcome
 
 
@@ -43,6 +45,8 @@ class MountDaemonView(Check):
             resolved = resolve_source(mount, dialect, Path.cwd())
             if resolved.path is None:
                 continue
+            if mount.raw.startswith("-v") and not resolved.path.exists():
+                continue  # -v creates a missing source (mount-sources warns): the daemon would not refuse it
             source = str(resolved.path)
             binds.append((source, mount.target, mount.readonly))
             try:
@@ -62,8 +66,7 @@ class MountDaemonView(Check):
                     f"the daemon rejects {result.source} -> {result.target}: {result.error}",
                     evidence=evidence,
                     catalog_id=catalog,
-                    remedy="create the directory, or use a path the daemon can see (Docker Desktop: a Windows "
-                    "path or /mnt/<drive>/..., with file sharing enabled for it)",
+                    remedy=_rejected_remedy(result.source, result.target),
                 )
             elif not result.entries and host_entries.get(result.source, 0) > 0:
                 f.error(
@@ -80,4 +83,23 @@ class MountDaemonView(Check):
                     "seen", f"{result.target}: {len(result.entries)} entries ({shown or 'empty'})", evidence=evidence
                 )
         bad = [x for x in f.findings if x.severity.value != "info"]
-        return f.outcome(f"{len(binds)} mount(s) tested through the daemon" + (f", {len(bad)} failed" if bad else ""))
+        how = (
+            ""
+            if image
+            else f" (in containers of the empty image {PROBE_IMAGE}, labelled {PROBE_LABEL}, created, never "
+            "started, removed with the image unless TRITON_DOCTOR_KEEP_PROBE_IMAGE=1)"
+        )
+        return f.outcome(
+            f"{len(binds)} mount(s) tested through the daemon" + (f", {len(bad)} failed" if bad else "") + how
+        )
+
+
+def _rejected_remedy(source: str, target: str) -> str:
+    """The folder the source most likely meant when it exists here, else how to make the daemon see it."""
+    near = closest_dir(Path(source)) if not Path(source).exists() else None
+    if near is not None:
+        return f"did you mean {near}? write --mount type=bind,source={near},target={target}"
+    return (
+        "create the directory, or use a path the daemon can see (Docker Desktop: a Windows path or "
+        "/mnt/<drive>/..., with file sharing enabled for it)"
+    )

@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
-from triton_doctor.mountpaths import resolve_source
+from triton_doctor.core.closest import closest_dir
+from triton_doctor.deploy.mountpaths import resolve_source
+from triton_doctor.deploy.target import MountSpec
+from triton_doctor.deploy.tokens import HF_HOME_TARGET
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.tokens import HF_HOME_TARGET
 
 #: A guide's placeholder left in a path, e.g. ``<ваше_имя_пользователя>`` or ``<your_user>``.
 PLACEHOLDER = re.compile(r"<[^<>\\/]+>")
@@ -121,12 +123,7 @@ class MountSources(Check):
                     f"{mount.target}",
                     evidence=evidence,
                     location=loc,
-                    remedy=f"fix the path, or fill {path} before starting the container"
-                    + (
-                        " (the model repository: the folder that holds <model>/config.pbtxt)"
-                        if mount.target == ctx.target.repo_target
-                        else ""
-                    ),
+                    remedy=_missing_remedy(mount, path, ctx.target.repo_target, will_create=True),
                 )
                 continue
             if not path.exists():
@@ -137,12 +134,7 @@ class MountSources(Check):
                     evidence=evidence,
                     location=loc,
                     catalog_id="bind-source-missing",
-                    remedy=f"create it (mkdir -p {path}) or fix the path"
-                    + (
-                        " (the model repository: the folder that holds <model>/config.pbtxt)"
-                        if mount.target == ctx.target.repo_target
-                        else ""
-                    ),
+                    remedy=_missing_remedy(mount, path, ctx.target.repo_target, will_create=False),
                 )
                 continue
             if not path.is_dir():
@@ -175,3 +167,16 @@ class MountSources(Check):
         binds = sum(1 for m in mounts if m.type == "bind")
         problems = [x for x in f.findings if x.severity.value != "info"]
         return f.outcome(f"{binds} bind mount(s)" + (f": {len(problems)} problem(s)" if problems else ": OK"))
+
+
+def _missing_remedy(mount: MountSpec, path: Path, repo_target: str, *, will_create: bool) -> str:
+    """The remedy for a bind source that does not exist: the existing folder it most likely meant, else mkdir."""
+    near = closest_dir(path)
+    if near is not None:
+        spelled = f"-v {near}:{mount.target}" if mount.raw.startswith("-v") else f"source={near}"
+        return f"did you mean {near}? write {spelled}"
+    repo_note = " (the model repository: the folder that holds each model's config.pbtxt)"
+    what = repo_note if mount.target == repo_target else ""
+    if will_create:
+        return f"fix the path, or fill {path} before starting the container{what}"
+    return f"create it (mkdir -p {path}) or fix the path{what}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from triton_doctor.check import Check, FindingFactory
-from triton_doctor.context import Context
+from triton_doctor.deploy.target import host_path
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Location, Outcome
-from triton_doctor.target import host_path
 
 #: Files that mark a directory as a Hugging Face checkpoint rather than a Triton model.
 HF_MARKERS = ("config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json", ".gitattributes")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.checks.repository_contents import looks_like_checkpoint
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import CreateDir, Fix, Move
 from triton_doctor.permodel import per_model
 from triton_doctor.results import Category, Location, Outcome

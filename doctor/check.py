@@ -1,7 +1,7 @@
 """The contract of a check, and helpers to build its findings.
 
 A check is a class with class-level metadata and one method, ``run(ctx) -> Outcome``. It reads the
-:class:`~triton_doctor.context.Context` (facts computed through probes) and never prints, prompts, exits
+:class:`~triton_doctor.facts.context.Context` (facts computed through probes) and never prints, prompts, exits
 or writes. Metadata is validated when the check is registered (:mod:`triton_doctor.registry`), so a bad id
 fails at load time, never in the middle of a run.
 """
@@ -15,7 +15,7 @@ from triton_doctor.fixdata import Fix
 from triton_doctor.results import Category, Finding, Location, Outcome, Severity
 
 if TYPE_CHECKING:
-    from triton_doctor.context import Context
+    from triton_doctor.facts.context import Context
 
 __all__ = ["ID_RE", "Check", "FindingFactory"]
 
@@ -44,6 +44,9 @@ class Check:
     #: Describes the container still to be started (its ports, name, mounts, options, GPU runtime): with
     #: ``--server`` the server already runs, so the runner skips it rather than judge the running one.
     describes_new_container: ClassVar[bool] = False
+    #: Judges this machine (its NVML GPUs, Docker engine, RAM): with ``--server`` the deployment runs elsewhere,
+    #: and with ``--live --no-gpus`` the GPU ones (``host_only == "gpu"``) judge nothing the bring-up uses.
+    host_only: ClassVar[str | None] = None
     #: Longer text for ``triton-doctor explain``: why this matters and how findings are fixed.
     explanation: ClassVar[str] = ""
     #: Sub-ids this check can emit, with a one-line meaning (for ``explain`` and ``--skip id[sub]``).

@@ -3,7 +3,7 @@
 A :class:`Fix` is a list of small frozen edits plus an :class:`Applicability` (Ruff's model): ``safe``
 edits are unambiguous and applied by ``fix --yes``; ``unsafe`` ones are a judgement and need ``--unsafe``;
 ``display`` fixes are commands the user runs (host drivers, ``docker pull``, a corrected ``docker run``) and
-are only printed. The engine in :mod:`triton_doctor.fixes` plans, journals and applies them.
+are only printed. The engine in :mod:`triton_doctor.repair` plans, journals and applies them.
 
 Paths are host paths as the check saw them (relative paths are relative to the working directory).
 """

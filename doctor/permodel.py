@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from triton_doctor.check import FindingFactory
-from triton_doctor.context import Context, ModelFacts
+from triton_doctor.facts.context import Context
+from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.results import Outcome, Severity
 
 __all__ = ["BRIEF_ABOVE", "NotEvaluable", "per_model"]
@@ -40,28 +41,32 @@ def per_model(
     findings = FindingFactory(check_id)
     skipped: list[str] = []
     checked: list[str] = []
+    unjudged: list[tuple[str, str]] = []
     for name in present:
         try:
             evaluate(ctx.model(name), findings)
             checked.append(name)
         except NotEvaluable as why:
             skipped.append(f"{name}: {why}")
+            unjudged.append((name, str(why)))
     if not checked:
-        outcome = Outcome(skip_reason="; ".join(skipped))
+        outcome = Outcome(skip_reason="; ".join(skipped), not_judged=tuple(unjudged))
         if len(skipped) <= BRIEF_ABOVE:
             return outcome
         reasons = Counter(part.split(": ", 1)[1] for part in skipped)
         return replace(outcome, brief="; ".join(f"{n} model(s): {why}" for why, n in reasons.most_common()))
     parts: list[str] = []
+    # One pass over the findings (counting per model inside the loop was quadratic in models).
+    tally = Counter((f.model, f.severity) for f in findings.findings)
     for name in checked:
-        errors = sum(1 for f in findings.findings if f.model == name and f.severity is Severity.ERROR)
-        warnings = sum(1 for f in findings.findings if f.model == name and f.severity is Severity.WARNING)
+        errors = tally[(name, Severity.ERROR)]
+        warnings = tally[(name, Severity.WARNING)]
         counts = [f"{n} {word}{'s' if n > 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
         parts.append(f"{name}: {', '.join(counts)}" if counts else f"{name}: {ok}")
     summary = "; ".join(parts)
     if skipped:
         summary += f"; not checked: {'; '.join(skipped)}"
-    outcome = findings.outcome(summary)
+    outcome = replace(findings.outcome(summary), not_judged=tuple(unjudged))
     if len(checked) + len(skipped) <= BRIEF_ABOVE:
         return outcome
     # Many models: counts, then only the models with findings (-v and the machine formats list them all).

@@ -35,7 +35,7 @@ __all__ = ["PROFILES", "Ignore", "Policy", "PolicyError", "catalog_ids", "exit_c
 #: quick: static checks of the repository, mounts and model files (no Docker, no GPU, no network);
 #: standard: + Docker, GPU, Hugging Face and container logs (the default); full: + the live stage.
 PROFILES = ("quick", "standard", "full")
-_QUICK_CATEGORIES = {Category.REPO, Category.MOUNTS}
+_QUICK_CATEGORIES = {Category.REPO, Category.MOUNTS, Category.KUBE}
 
 
 class PolicyError(ValueError):
@@ -252,7 +252,7 @@ class Policy:
 
     def filter_findings(self, result: CheckResult) -> CheckResult:
         """Apply severity overrides, sub-id/catalog selectors, ignores and the baseline; recompute the status."""
-        from triton_doctor.fingerprint import fingerprint
+        from triton_doctor.report.fingerprint import fingerprint
 
         if result.status in {Status.SKIP, Status.ERROR} or not result.findings:
             return result

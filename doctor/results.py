@@ -55,6 +55,8 @@ class Category(StrEnum):
     REPO = "repo"
     LOGS = "logs"
     LIVE = "live"
+    #: Kubernetes manifests and pod state (check --manifest / --pod-state).
+    KUBE = "kube"
 
 
 class ExitCode(IntEnum):
@@ -139,6 +141,8 @@ class Outcome:
     #: A shorter summary for the text report without -v (e.g. counts instead of 200 model names); the
     #: machine formats and -v keep ``summary``.
     brief: str | None = None
+    #: Models this check could not judge, with the missing fact: ``(model, why)``.
+    not_judged: tuple[tuple[str, str], ...] = ()
 
     @property
     def status(self) -> Status:
@@ -183,6 +187,27 @@ class CheckResult:
     suppressed: tuple[Suppression, ...] = ()
     #: The text report's summary without -v, when shorter than ``summary`` (see :attr:`Outcome.brief`).
     brief: str | None = None
+    #: Models this check could not judge, with the missing fact (see :attr:`Outcome.not_judged`).
+    not_judged: tuple[tuple[str, str], ...] = ()
+
+
+class Verdict(StrEnum):
+    """Whether a model runs on this host with this image, as far as the checks that ran can tell."""
+
+    RUNS = "runs"
+    RUNS_AFTER_FIX = "runs-after-fix"
+    NEEDS_CHANGE = "needs-change"
+    NOT_JUDGED = "not-judged"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelVerdict:
+    """One row of the verdict matrix."""
+
+    model: str
+    verdict: Verdict
+    #: The finding ids behind the verdict (to fix, or the change the doctor cannot make), or the missing facts.
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,6 +221,8 @@ class Report:
     load_errors: tuple[tuple[str, str], ...] = ()
     duration_ms: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    #: One verdict per model (``check`` only; see :mod:`triton_doctor.report.verdict`).
+    verdicts: tuple[ModelVerdict, ...] = ()
 
     def count(self, status: Status) -> int:
         """How many checks ended with ``status``."""

@@ -31,13 +31,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from triton_doctor.check import Check
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, CheckResult, Outcome, Severity, Status
 
 __all__ = ["SERVER_SKIP", "RunOptions", "abandoned", "check_timeout", "finish", "order_checks", "run_checks"]
 
 #: Why a check of the container still to be started does not run with ``--server``.
 SERVER_SKIP = "--server: the server is already running"
+#: Why a check of this machine (GPUs, Docker engine, RAM) does not run with ``--server``.
+HOST_SKIP = "--server: this check judges this machine, and the server runs elsewhere (its own host has the GPUs)"
+#: Why a GPU check of this machine does not run with ``--live --no-gpus``.
+NO_GPUS_SKIP = "--no-gpus: the bring-up runs without GPUs"
 
 #: Findings kept per check; the rest are counted in the summary.
 MAX_FINDINGS = 100
@@ -184,6 +188,10 @@ def run_checks(
             outcome = Outcome(skip_reason=options.skipped[check.id])
         elif ctx.target.server_url and getattr(check, "describes_new_container", False):
             outcome = Outcome(skip_reason=SERVER_SKIP)
+        elif ctx.target.server_url and getattr(check, "host_only", None):
+            outcome = Outcome(skip_reason=HOST_SKIP)
+        elif getattr(check, "host_only", None) == "gpu" and getattr(ctx.live_options, "gpus", True) is False:
+            outcome = Outcome(skip_reason=NO_GPUS_SKIP)
         elif blocked:
             outcome = Outcome(skip_reason=f"requires {', '.join(blocked)}")
         elif check.network and options.offline:
@@ -215,6 +223,7 @@ def run_checks(
                 duration_ms=duration,
                 skip_reason=outcome.skip_reason,
                 brief=outcome.brief,
+                not_judged=outcome.not_judged,
             )
         results[check.id] = result
         if on_done is not None:

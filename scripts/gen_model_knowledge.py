@@ -213,7 +213,50 @@ def max_len_rules(trees: list[ast.Module]) -> dict[str, Any]:
         # Before rope_type, the key was "type" and "factor" was required.
         "rope_key": "rope_type" if "rope_type" in verify_src else "type",
         "default": 2048,
+        "interleaved_cap": interleaved_cap(trees),
     }
+
+
+CAP_WARNING = "capping the max length to the sliding window size"
+
+
+def interleaved_cap(trees: list[ast.Module]) -> dict[str, Any] | None:
+    """Where ``ModelConfig`` turns the sliding window off for a model with interleaved attention (Gemma 2
+    first, 0.5.1) and so caps the length at the window: the model types it names, whether a list-valued
+    ``sliding_window`` or ``sliding_window_pattern``/``layer_types`` also count, and the attention backends
+    (``VLLM_ATTENTION_BACKEND``) it is limited to (none: always) and whether only V0 (``not VLLM_USE_V1``)."""
+    import re
+
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            src = ast.unparse(node)
+            at = src.find(CAP_WARNING)
+            if at < 0 or ("_get_and_verify_max_len" not in src and "max_model_len" not in src):
+                continue
+            types: list[str] = []
+            for match in re.finditer(r"model_type (?:==|in) (\[[^\]]*\]|'[^']*'|\w+)", src):
+                value = match.group(1)
+                if value.startswith("["):
+                    types += re.findall(r"'([^']*)'", value)
+                elif value.startswith("'"):
+                    types.append(value.strip("'"))
+                else:  # a name: its list is assigned in the same function
+                    assigned = re.search(rf"{value} = (\[[^\]]*\])", src)
+                    types += re.findall(r"'([^']*)'", assigned.group(1)) if assigned else []
+            backends = re.findall(r"VLLM_ATTENTION_BACKEND == '(\w+)'", src)
+            listed = re.search(r"VLLM_ATTENTION_BACKEND\) in \(([^)]*)\)", src)
+            backends += re.findall(r"'(\w+)'", listed.group(1)) if listed else []
+            return {
+                "model_types": sorted(set(types)),
+                "list_window": "isinstance(sliding_window, list)" in src,
+                "pattern": "sliding_window_pattern is not None" in src,
+                "layer_types": "is_interleaved(" in src,
+                "backends": sorted(set(backends)),
+                "v0_only": "not envs.VLLM_USE_V1" in src,
+            }
+    return None
 
 
 def _returns_constant(func: ast.FunctionDef) -> Any:

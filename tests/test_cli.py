@@ -96,7 +96,7 @@ def test_json_report_matches_schema_and_output_file(tmp_path: Path, report_schem
     assert result.exit_code == 1 and result.stdout == ""
     data = json.loads(out.read_text())
     validate_report(data, report_schema)
-    assert data["schema_version"] == 2 and data["tool"]["version"] == __version__
+    assert data["schema_version"] == 3 and data["tool"]["version"] == __version__
     assert data["summary"]["fail"] == 1 and data["summary"]["exit_code"] == 1
 
 

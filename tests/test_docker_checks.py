@@ -234,8 +234,10 @@ def test_image_present_absent_and_not_vllm(client: Any) -> None:
 
     probe = DockerProbe()
     probe.ensure_probe_image()
-    probe.close()
-    code, report, _ = _run("check", "--only", "docker-image", "--image", PROBE_IMAGE)
+    try:  # the probe removes the image it imported when it closes
+        code, report, _ = _run("check", "--only", "docker-image", "--image", PROBE_IMAGE)
+    finally:
+        probe.close()
     assert code == 0 and "docker-image[present]" in _findings(report)
     code, report, _ = _run("check", "--only", "docker-image", "--image", IMAGE)
     assert code == 0 and "about 10 GB" in _findings(report)["docker-image[pull]"]["message"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from triton_doctor.dockercmd import DockerCommandError, parse_docker_run, split_command
-from triton_doctor.target import TargetError, TargetInput, build_target
+from triton_doctor.deploy.docker_run import DockerCommandError, parse_docker_run
+from triton_doctor.deploy.inputs import TargetInput, build_target
+from triton_doctor.deploy.shellwords import split_command
+from triton_doctor.deploy.target import TargetError
 
 GUIDE_REMOTE_PS = (
     "docker run --gpus all -d --rm -p 8000:8000 -p 8001:8001 -p 8002:8002 --env HUGGING_FACE_HUB_TOKEN=$env:HF_TOKEN "
@@ -130,3 +132,16 @@ def test_target_flag_errors() -> None:
         build_target(TargetInput(mounts=("nocolon",)))
     with pytest.raises(TargetError, match="must be absolute"):
         build_target(TargetInput(mounts=("a:b",)))
+
+
+def test_comment_lines_around_the_command_are_not_words() -> None:
+    """What `triton-doctor command --shell bash > run.sh` writes reads back: its comment lines are skipped."""
+    text = (
+        "# bash\ndocker run --rm \\\n  --gpus all \\\n  -v /srv/repo:/models \\\n"
+        "  nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3 \\\n  tritonserver --model-repository=/models \\\n"
+        "  --load-model=gemma\n\n# HF_TOKEN is passed by name: set it in your shell first.\n"
+    )
+    run = parse_docker_run(text)
+    assert run.image == "nvcr.io/nvidia/tritonserver:25.06-vllm-python-py3"
+    assert run.load_models == ["gemma"]
+    assert run.command[-1] == "--load-model=gemma"

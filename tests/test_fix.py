@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, ROOT, run_cli
-from triton_doctor.context import Context
-from triton_doctor.fixes import FixError, FixRequest, Op, check_paths, run_fix_command
+from triton_doctor.deploy.inputs import TargetInput, build_target
+from triton_doctor.facts.context import Context
 from triton_doctor.policy import Policy
 from triton_doctor.registry import load_registry
+from triton_doctor.repair import FixError, FixRequest, Op, check_paths, run_fix_command
 from triton_doctor.results import Severity
 from triton_doctor.runner import RunOptions, run_checks
-from triton_doctor.target import TargetInput, build_target
 
 CASES: list[dict[str, Any]] = json.loads((FIXTURES / "cases.json").read_text())
 GOLDEN_FILE = ROOT / "tests" / "data" / "fix_golden.json"
@@ -431,7 +431,7 @@ def test_property_random_defects_fix_then_undo(chosen: set[str], shape: str) -> 
 
 
 def test_docker_command_file_is_rewritten_only_with_unsafe_and_undone(tmp_path: Path) -> None:
-    from triton_doctor.dockercmd import parse_docker_run
+    from triton_doctor.deploy.docker_run import parse_docker_run
 
     work = copy_case("healthy-remote", tmp_path)
     command_file = work / "run.ps1"

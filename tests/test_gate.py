@@ -22,11 +22,11 @@ import yaml
 from tests.conftest import FIXTURES, ROOT, run_cli, validate_report
 from triton_doctor.app import CheckRequest, run_check_command
 from triton_doctor.check import Check
-from triton_doctor.context import Context
+from triton_doctor.deploy.inputs import TargetInput
+from triton_doctor.facts.context import Context
 from triton_doctor.registry import Registry
 from triton_doctor.report.github import escape_data, escape_property, render_github
 from triton_doctor.results import Category, CheckResult, Finding, Location, Outcome, Report, Severity, Status
-from triton_doctor.target import TargetInput
 
 HEALTHY = FIXTURES / "repos" / "healthy-remote" / "model_repository"
 BROKEN = FIXTURES / "repos" / "batch-size-guide-256" / "model_repository"
@@ -213,7 +213,7 @@ def test_quick_profile_passes_with_no_docker() -> None:
     )
     assert result.exit_code == 0, result.stderr
     categories = {c["category"] for c in result.json()["checks"]}
-    assert categories <= {"repo", "mounts"}
+    assert categories <= {"repo", "mounts", "kube"}
     assert "mount-daemon-view" not in _checks(result.json())
 
 
@@ -526,7 +526,7 @@ def test_quick_profile_touches_no_docker_gpu_or_hub() -> None:
 
 
 def test_output_specs() -> None:
-    from triton_doctor.outputs import OutputSpec, parse_outputs
+    from triton_doctor.report.emit import OutputSpec, parse_outputs
 
     assert parse_outputs("json", ["doctor.json", "sarif:d.sarif"]) == [
         OutputSpec("json", "doctor.json"),

@@ -401,10 +401,10 @@ def test_broken_stdout_pipe(tmp_path: Path) -> None:
 _HANGING = """
 import threading, time
 from triton_doctor.check import Check
-from triton_doctor.context import Context
+from triton_doctor.facts.context import Context
 from triton_doctor.results import Category, Outcome
 from triton_doctor.runner import RunOptions, finish, run_checks
-from triton_doctor.target import Target
+from triton_doctor.deploy.target import Target
 
 class Hangs(Check):
     id = "hangs"

@@ -17,11 +17,12 @@ import pytest
 
 from tests.conftest import FIXTURES, run_cli
 from tests.test_fix import snapshot
-from triton_doctor.fixes import FixError, FixRequest, run_fix_command
-from triton_doctor.fixes import journal as journal_mod
-from triton_doctor.fixes.journal import journal_lock, tree_hash
+from triton_doctor.deploy.inputs import TargetInput
+from triton_doctor.repair import FixError, FixRequest, run_fix_command
+from triton_doctor.repair import journal as journal_mod
+from triton_doctor.repair.filehash import tree_hash
+from triton_doctor.repair.journal import journal_lock
 from triton_doctor.repair.pathguard import PathGuard, PathRefused
-from triton_doctor.target import TargetInput
 
 
 def _fixed(tmp_path: Path, name: str = "json-comment") -> tuple[Path, str, Path]:

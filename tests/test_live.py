@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,15 +85,22 @@ def _repo(tmp: Path, *, config: str = CONFIG, engine: dict[str, Any] | None = No
 
 
 def _guide_command(
-    stack: str, repo: Path, local_models: Path | None, *, port: int | None = None, model_repository: str = "/models"
+    stack: str,
+    repo: Path,
+    local_models: Path | None,
+    *,
+    port: int | None = None,
+    model_repository: str = "/models",
+    shm: str = "--shm-size=1g ",
 ) -> str:
     """The guide's docker run for local models, with the local stack image and without --gpus all; host ports
-    from the OS (``port`` for HTTP when given)."""
+    from the OS (``port`` for HTTP when given). The doctor runs it as written, so it carries the --shm-size
+    that vLLM needs (``shm=""``: the guide's command exactly, which lacks it)."""
     local = f"--mount type=bind,source={local_models},target=/local_models " if local_models else ""
     http, grpc, metrics = free_ports(3)
     http = port or http
     return (
-        f"docker run -d --rm -p {http}:8000 -p {grpc}:8001 -p {metrics}:8002 "
+        f"docker run -d --rm {shm}-p {http}:8000 -p {grpc}:8001 -p {metrics}:8002 "
         f"--env HUGGING_FACE_HUB_TOKEN=$HF_TOKEN --mount type=bind,source={repo},target=/models {local}"
         "--mount type=volume,source=triton_doctor_test_hf_cache,target=/root/.cache/huggingface "
         f"--name triton_vllm_server {stack} tritonserver --model-repository={model_repository} "
@@ -197,7 +205,6 @@ def test_healthy_bringup_generates_and_remote_mode(client: Any, stack: str, loca
         ("unknown-engine-arg", "unknown-engine-arg"),
         ("model-path-not-mounted", "local-model-path-not-mounted"),
         ("max-model-len", "max-model-len-exceeds-model"),
-        ("port-held", "port-in-use"),
     ],
 )
 def test_fault_is_diagnosed(
@@ -396,7 +403,8 @@ def test_init_local_output_passes_check_reaches_ready_and_generates(
     reaches READY and generates. (An image with a compiler passes the first time.)
     """
     from tests.hubserver import directory_model, hub_server
-    from triton_doctor.dockercmd import parse_docker_run, split_command
+    from triton_doctor.deploy.docker_run import parse_docker_run
+    from triton_doctor.deploy.shellwords import split_command
 
     model_id = "tiny-org/tiny-llama"
     repo = tmp_path / "model_repository"
@@ -468,3 +476,303 @@ def test_init_local_output_passes_check_reaches_ready_and_generates(
     generated = [f for f in all_findings(report) if f["id"] == "live-generate[ok]"]
     assert len(generated) == 3 and all("chunk" in f["message"] for f in generated), generated
     assert _mine(client, tmp_path) == []
+
+
+def _serve(client: Any, stack: str, repo: Path, local_models: Path, *args: str) -> tuple[Any, str]:
+    """A tritonserver of the test (not the doctor's) on a free port, READY; the caller removes it."""
+    import urllib.request
+
+    from docker.types import Mount
+
+    (http,) = free_ports(1)
+    container = client.containers.run(
+        stack,
+        ["tritonserver", "--model-repository=/models", *args],
+        detach=True,
+        ports={"8000/tcp": ("127.0.0.1", http)},
+        mounts=[Mount("/models", str(repo), type="bind"), Mount("/local_models", str(local_models), type="bind")],
+        labels={"io.triton-doctor.test": "live-server"},
+        shm_size="1g",  # the Python backend's shared memory: Docker's 64 MB default is too small
+    )
+    url = f"http://127.0.0.1:{http}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/v2/health/ready", timeout=2) as answer:
+            if answer.status == 200:
+                return container, url
+        container.reload()
+        if container.status == "exited":
+            break
+        time.sleep(0.5)
+    logs = container.logs()[-2000:].decode("utf-8", "replace")
+    container.remove(force=True)
+    raise AssertionError(f"the test's server did not come up: {logs}")
+
+
+def test_server_mode_names_the_unloaded_model_at_once(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """The guide's layout (two models, one loaded with --load-model) behind --server: the other model is a
+    finding within one request, naming it and the server-side remedy; host-only checks are skipped."""
+    repo = _repo(tmp_path)
+    other = repo / "other_model"
+    shutil.copytree(repo / "tiny", other)
+    (other / "config.pbtxt").write_text(CONFIG.replace('name: "tiny"', 'name: "other_model"'))
+    container, url = _serve(client, stack, repo, local_models, "--model-control-mode=explicit", "--load-model=tiny")
+    try:
+        start = time.monotonic()
+        code, report, stderr = _doctor("check", "--server", url, "--only", "live-server", "--model", "other_model")
+        took = time.monotonic() - start
+        found = {f["id"]: f for f in _live_findings(report)}
+        hit = found["live-server[not-loaded]"]
+        assert code == 1 and hit["severity"] == "error" and "other_model" in hit["message"], stderr
+        assert (
+            "--load-model=other_model" in hit["remedy"]
+            and f"{url}/v2/repository/models/other_model/load" in hit["remedy"]
+        )
+        assert "docker logs" not in json.dumps(report) and "--keep" not in json.dumps(report)
+        check_ms = next(c["duration_ms"] for c in report["checks"] if c["check"] == "live-server")
+        assert check_ms < 2000 and took < 10, (check_ms, took)  # one request, not a wait for --timeout
+        print(f"unloaded model: live-server took {check_ms} ms; whole process {took:.2f} s")
+        # No model named: READY names only the loaded model; the other one is a warning; no host checks run.
+        code, report, stderr = _doctor("check", "--server", url, "--repo", str(repo), "--profile", "quick")
+        statuses = {c["check"]: c for c in report["checks"]}
+        ready = next(f for f in _live_findings(report) if f["id"] == "live-server[ready]")
+        assert ready["message"].startswith("tiny READY"), ready
+        assert next(f for f in _live_findings(report) if f["id"] == "live-server[not-loaded]")["severity"] == "warning"
+        for host_check in ("gpu-nvml", "docker-daemon", "docker-version", "host-resources"):
+            if host_check in statuses:
+                assert statuses[host_check]["status"] == "skip", statuses[host_check]
+        assert code == 0, stderr
+        # A refused connection: reported at once.
+        (closed,) = free_ports(1)
+        start = time.monotonic()
+        code, report, _ = _doctor("check", "--profile", "quick", "--server", f"http://127.0.0.1:{closed}")
+        refused_s = time.monotonic() - start
+        check_ms = next(c["duration_ms"] for c in report["checks"] if c["check"] == "live-server")
+        assert code == 1 and check_ms < 2000 and refused_s < 5, (check_ms, refused_s)
+        assert any("connection refused" in f["message"] for f in _live_findings(report))
+        assert all(c["status"] == "skip" for c in report["checks"] if c["check"].startswith(("gpu-", "docker-")))
+        print(f"refused connection: live-server took {check_ms} ms; whole process {refused_s:.2f} s")
+    finally:
+        container.remove(force=True)
+
+
+def _remove_mine(client: Any, tmp_path: Path) -> None:
+    """Remove this test's doctor containers (a failed assertion must not leave one behind)."""
+    for row in _mine(client, tmp_path):
+        with contextlib.suppress(Exception):
+            client.api.remove_container(row["Id"], force=True, v=True)
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_each_stop_signal_leaves_no_container(
+    client: Any, stack: str, local_models: Path, tmp_path: Path, how: str
+) -> None:
+    """SIGTERM, SIGHUP and SIGINT during a bring-up take the Ctrl-C path: the container is removed."""
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    try:
+        with _spawn_doctor(command) as proc:
+            container = _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+            labels = container.labels
+            assert labels["io.triton-doctor.owner-pid"] == str(proc.pid)
+            assert labels["io.triton-doctor.owner-boot"] and labels["io.triton-doctor.owner-host"]
+            sent = time.monotonic()
+            proc.send_signal(getattr(signal, how))
+            _stdout, stderr = proc.communicate(timeout=120)
+            took = time.monotonic() - sent
+        assert proc.returncode == 128 + getattr(signal, how), stderr
+        assert "containers were removed" in stderr and "Traceback" not in stderr
+        assert _mine(client, tmp_path) == []
+        print(f"{how}: exited {proc.returncode} {took:.2f} s after the signal, no container left")
+    finally:
+        _remove_mine(client, tmp_path)
+
+
+def test_closed_terminal_leaves_no_container(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
+    """The doctor in a terminal that closes (the kernel sends SIGHUP, and writes fail): no container left."""
+    import fcntl
+    import pty
+    import termios
+
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "triton_doctor",
+            "check",
+            "--live",
+            "--only",
+            "live-server",
+            "--docker-command",
+            command,
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # noqa: PLW1509 - the terminal of its session
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    os.close(slave)
+    try:
+        # Drain the terminal while the bring-up starts (a full pty would block the doctor's progress output).
+        drained = threading.Thread(target=lambda: _drain(master), daemon=True)
+        drained.start()
+        _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+        closed = time.monotonic()
+        os.close(master)  # the terminal closes: SIGHUP to its session
+        proc.wait(timeout=120)
+        took = time.monotonic() - closed
+        assert proc.returncode in {129, 1}, proc.returncode  # SIGHUP, or the failed write to the dead terminal
+        assert _mine(client, tmp_path) == []
+        print(f"closed terminal: exited {proc.returncode} {took:.2f} s after, no container left")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        _remove_mine(client, tmp_path)
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(fd, 65536):
+            pass
+
+
+def test_orphan_of_a_killed_run_is_reaped_before_ports(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """After SIGKILL the container stays, holding its ports; the next run removes it with a one-line notice
+    before anything checks ports, and then starts on the same ports."""
+    command = _guide_command(stack, _repo(tmp_path), local_models)
+    try:
+        with _spawn_doctor(command) as proc:
+            orphan = _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+            proc.kill()
+            proc.wait(timeout=30)
+        assert [c["Id"] for c in _mine(client, tmp_path)] == [orphan.id]  # SIGKILL: nothing could clean up
+        start = time.monotonic()
+        _code, report, stderr = _doctor(
+            "check", "--live", "--only", "docker-ports,live-server", "--timeout", "5", "--docker-command", command
+        )
+        took = time.monotonic() - start
+        notice = [line for line in stderr.splitlines() if orphan.name in line]
+        assert len(notice) == 1 and "left by an earlier triton-doctor run" in notice[0], stderr
+        assert stderr.index(notice[0]) < stderr.find("Host ports") or "Host ports" not in stderr
+        assert "port-in-use" not in json.dumps(report) and "already allocated" not in json.dumps(report), stderr
+        statuses = {c["check"]: c["status"] for c in report["checks"]}
+        assert statuses.get("docker-ports") in {"pass", None}, statuses
+        assert _mine(client, tmp_path) == []
+        print(f"orphan {orphan.name} reaped; the next run took {took:.2f} s")
+    finally:
+        _remove_mine(client, tmp_path)
+
+
+def test_no_explicit_mode_fails_live_with_the_servers_own_message(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """Issue 17: without --model-control-mode=explicit the real tritonserver refuses --load-model and exits;
+    the doctor runs the command as written, so the live finding is the server's own message, tied to the
+    static server-args finding (one cause, one finding)."""
+    command = _guide_command(stack, _repo(tmp_path), local_models).replace(" --model-control-mode=explicit", "")
+    start = time.monotonic()
+    code, report, stderr = _doctor(
+        "check", "--live", "--only", "server-args,live-server", "--timeout", "300", "--docker-command", command
+    )
+    took = time.monotonic() - start
+    static = next(f for f in all_findings(report) if f["id"] == "server-args[refused]")
+    assert "Use of '--load-model' requires setting '--model-control-mode=explicit' as well." in static["message"]
+    live = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert code == 1 and live, stderr
+    cid = "server-arg-use-load-model-requires-setting-model-control-mode-explicit"
+    assert live[0]["catalog_id"] == cid, live
+    assert "same cause as server-args[refused] above" in live[0]["message"]
+    assert "READY" not in json.dumps(report)
+    assert _mine(client, tmp_path) == []
+    print(f"no explicit mode: the server's refusal reported after {took:.2f} s")
+
+
+def test_no_command_is_reported_by_docker_and_statically(client: Any, stack: str, tmp_path: Path) -> None:
+    """`docker run IMAGE` with no tritonserver part: Docker answers 'No command specified'; nothing is added."""
+    repo = _repo(tmp_path)
+    command = f"docker run -d --rm --shm-size=1g --mount type=bind,source={repo},target=/models {stack}"
+    code, report, stderr = _doctor("check", "--live", "--only", "server-args,live-server", "--docker-command", command)
+    ids = {f["id"]: f for f in all_findings(report)}
+    assert code == 1 and "server-args[no-command]" in ids, stderr
+    live = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert live and live[0]["catalog_id"] == "server-arg-no-command", live
+    assert "same cause as server-args[no-command] above" in live[0]["message"]
+    assert _mine(client, tmp_path) == []
+
+
+def test_guide_command_as_written_and_up_as_fixed(client: Any, stack: str, local_models: Path, tmp_path: Path) -> None:
+    """The guide's exact command has no --shm-size: as written, vLLM refuses Docker's 64 MB /dev/shm, and that is
+    the finding (the same cause as the static shm-size warning). `up --as-fixed` runs the corrected command and
+    says so in the headline."""
+    repo = _repo(tmp_path)
+    command = _guide_command(stack, repo, local_models, shm="")
+    code, report, stderr = _doctor(
+        "check", "--live", "--only", "docker-run-options,live-server", "--timeout", "300", "--docker-command", command
+    )
+    live = [f for f in _live_findings(report) if f["severity"] == "error"]
+    assert code == 1 and live and live[0]["catalog_id"] == "shm-too-small-python-backend", stderr
+    assert "same cause as docker-run-options[shm-size] above" in live[0]["message"]
+    assert any(f["id"] == "live-server[corrected]" and "--as-fixed" in f["remedy"] for f in _live_findings(report))
+    assert _mine(client, tmp_path) == []
+    code, report, stderr = _doctor("up", "--as-fixed", "--docker-command", command, "--timeout", "600")
+    server = next(c for c in report["checks"] if c["check"] == "live-server")
+    assert code == 0 and server["summary"].startswith("corrected command (--as-fixed): READY"), stderr
+    assert "bringing up the CORRECTED command" in stderr
+    assert _mine(client, tmp_path) == []
+
+
+def test_network_host_and_options_kept_taken_port_remapped(
+    client: Any, stack: str, local_models: Path, tmp_path: Path
+) -> None:
+    """The live container is the command as written (docker inspect): --network host, --shm-size, the
+    tritonserver arguments untouched; with -p and a taken host port it is remapped with a warning."""
+    repo = _repo(tmp_path)
+    http, grpc, metrics = free_ports(3)
+    command = (
+        f"docker run -d --rm --network host --shm-size=1g --ulimit stack=67108864 -e MY_SETTING=1 "
+        f"--mount type=bind,source={repo},target=/models --mount type=bind,source={local_models},target=/local_models "
+        f"{stack} tritonserver --model-repository=/models --model-control-mode=explicit --load-model=tiny "
+        f"--http-port={http} --grpc-port={grpc} --metrics-port={metrics}"
+    )
+    try:
+        with _spawn_doctor(command, "--format", "json", "--timeout", "600") as proc:
+            container = _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+            host = container.attrs["HostConfig"]
+            assert host["NetworkMode"] == "host"
+            assert host["ShmSize"] == 1024**3
+            assert [u["Name"] for u in host["Ulimits"]] == ["stack"]
+            assert host.get("PortBindings") in ({}, None)
+            assert container.attrs["Config"]["Cmd"] == shlex.split(command.split(f"{stack} ", 1)[1])
+            assert "MY_SETTING=1" in container.attrs["Config"]["Env"]
+            stdout, stderr = proc.communicate(timeout=900)
+        report = json.loads(stdout)
+        server = next(c for c in report["checks"] if c["check"] == "live-server")
+        assert proc.returncode == 0 and server["status"] == "pass", stderr
+        assert f"127.0.0.1:{http}" in server["summary"]
+        assert _mine(client, tmp_path) == []
+        # A taken host port of -p: remapped, with a warning naming it; everything else as written.
+        holder = socket.socket()
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        try:
+            command = _guide_command(stack, repo, local_models, port=taken)
+            with _spawn_doctor(command, "--format", "json") as proc:
+                container = _wait_for_container(client, tmp_path, lambda c: c.status == "running")
+                bound = container.attrs["HostConfig"]["PortBindings"]["8000/tcp"][0]["HostPort"]
+                assert bound in {"", "0"} or int(bound) != taken
+                proc.send_signal(signal.SIGTERM)
+                stdout, _stderr = proc.communicate(timeout=120)
+        finally:
+            holder.close()
+        assert _mine(client, tmp_path) == []
+    finally:
+        _remove_mine(client, tmp_path)

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from fixtures.generate import LOCAL_CONFIG, _safetensors
 from tests.conftest import all_findings, run_cli
 from tests.hubserver import CUSTOM, EMBEDDER, GATED, LONG_CONTEXT, NO_TOKENIZER, hub_server
+from triton_doctor.facts.checkpoint import checkpoint_from, derive_max_len
 from triton_doctor.knowledge.models import releases
-from triton_doctor.modelfacts import checkpoint_from, derive_max_len
 
 DATA = Path(__file__).parent / "data"
 CHECKPOINTS = DATA / "checkpoints"
@@ -181,6 +181,10 @@ def test_architecture_newer_than_the_image(tmp_path: Path) -> None:
 def test_healthy_families_are_clean(tmp_path: Path) -> None:
     write_model(tmp_path, "llama", "llama-3.1-8b-instruct", {"max_model_len": 8192})
     write_model(tmp_path, "gemma", "gemma-2b-it", {"tensor_parallel_size": 2})
+    # tensor_parallel_size 2 is healthy only with KIND_MODEL: with no instance_group Triton gives the backend
+    # KIND_GPU, which it refuses for a split model (config-instance-group[kind-gpu-multi-gpu], issue 23).
+    gemma = tmp_path / "model_repository" / "gemma" / "config.pbtxt"
+    gemma.write_text(gemma.read_text() + "instance_group [ { count: 1, kind: KIND_MODEL } ]\n")
     write_model(tmp_path, "mistral", "mistral-7b-v0.1", {"max_model_len": 32768})
     write_model(tmp_path, "cmdr", "c4ai-command-r-v01", {"max_model_len": 131072})
     code, report = check(tmp_path, "--offline", image="25.10")
@@ -277,13 +281,16 @@ def test_utilization_that_fits_or_lands_on_other_gpus(tmp_path: Path) -> None:
     config.write_text(config.read_text() + "instance_group [ { count: 1, kind: KIND_GPU, gpus: [ 1 ] } ]\n")
     code, report = share(tmp_path, *explicit(tmp_path, "llama", "gemma"))
     assert code == 0 and not problems(report)
-    # KIND_MODEL with tensor_parallel_size 2 uses GPUs 0 and 1: it meets gemma on GPU 1.
+    # KIND_MODEL with tensor_parallel_size 2 uses GPUs 0 and 1: it meets gemma on GPU 1. (With no
+    # instance_group Triton would give it KIND_GPU, which the backend refuses for tensor_parallel_size 2.)
     (tmp_path / "model_repository" / "llama" / "1" / "model.json").write_text(
         json.dumps({"model": "/local_models/llama-3.1-8b-instruct", "tensor_parallel_size": 2})
     )
+    llama = tmp_path / "model_repository" / "llama" / "config.pbtxt"
+    llama.write_text(llama.read_text() + "instance_group [ { count: 1, kind: KIND_MODEL } ]\n")
     code, report = share(tmp_path, *explicit(tmp_path, "llama", "gemma"))
     hit = problems(report)["gpu-share[oversubscribed]"]
-    assert code == 1 and "GPU 1" in hit["message"] and "KIND_GPU on gpus [1]" in hit["evidence"]
+    assert code == 1 and "GPU 1" in hit["message"] and "KIND_GPU on device 1" in hit["evidence"]
 
 
 def test_samples_run_one_model_per_server() -> None:
@@ -421,7 +428,7 @@ _KEYS = st.sampled_from(
 @given(st.dictionaries(_KEYS, _JSON | st.dictionaries(st.sampled_from(["factor", "type", "rope_type"]), _JSON)))
 def test_any_config_json_gives_facts_or_nothing(config: dict[str, Any]) -> None:
     """Whatever a config.json holds, reading it never raises (a bad file is a finding, not a traceback)."""
-    from triton_doctor.context import JsonDoc
+    from triton_doctor.facts.repository import JsonDoc
 
     cp = checkpoint_from(
         "/m", "local", JsonDoc(path=Path("config.json"), display="config.json", exists=True, data=config)

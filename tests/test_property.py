@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.generate import LOCAL_CONFIG, LOCAL_JSON, REMOTE_CONFIG, REMOTE_JSON
-from triton_doctor.context import Context
+from triton_doctor.deploy.target import MountSpec, Target
+from triton_doctor.facts.context import Context
 from triton_doctor.registry import load_registry
 from triton_doctor.results import Category, Severity, Status
 from triton_doctor.runner import RunOptions, run_checks
-from triton_doctor.target import MountSpec, Target
 
 REPO_CHECKS = [c for c in load_registry().checks.values() if c.category is Category.REPO]
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, run_cli
 from triton_doctor.deploy import quoting
+from triton_doctor.deploy.docker_run import parse_docker_run, parse_mount
+from triton_doctor.deploy.inputs import TargetInput, build_target
+from triton_doctor.deploy.render import ContainerSpec, SpecMount, build_spec, client_calls, render
 from triton_doctor.deploy.shellsplit import argv_split
-from triton_doctor.dockercmd import parse_docker_run, parse_mount
-from triton_doctor.runcmd import ContainerSpec, SpecMount, build_spec, client_calls, render
-from triton_doctor.target import TargetInput, build_target
 
 HOSTILE = [
     "x$(touch pwned)", "`touch pwned`", "a'b", 'a"b', "50%", "%PATH%", "%HF_TOKEN%", "a^b", "a,b", "line\nbreak",

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.httpfakes import Handler, serve
-from triton_doctor.tokens import redact
+from triton_doctor.core.secrets import redact
 
 SECRET = "Pw0rdSecret9"
 

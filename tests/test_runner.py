@@ -6,12 +6,12 @@ import time
 from importlib.metadata import EntryPoint
 
 from triton_doctor.check import Check
-from triton_doctor.context import Context
+from triton_doctor.deploy.target import Target
+from triton_doctor.facts.context import Context
 from triton_doctor.policy import Policy, exit_code
 from triton_doctor.registry import load_registry, validate_check
 from triton_doctor.results import Category, ExitCode, Finding, Outcome, Severity, Status
 from triton_doctor.runner import RunOptions, order_checks, run_checks
-from triton_doctor.target import Target
 
 
 class PassingCheck(Check):

@@ -59,7 +59,7 @@ def test_canary_tokens_never_printed(tmp_path: Path, fmt: str, verbose: bool) ->
 
 
 def test_redact_catches_token_shaped_strings() -> None:
-    from triton_doctor.tokens import redact
+    from triton_doctor.core.secrets import redact
 
     assert redact("Bearer hf_abcdefghijklmnop and hf_short", set()) == "Bearer hf_<redacted> and hf_short"
     assert redact("x secret-value y", {"secret-value"}) == "x <redacted> y"

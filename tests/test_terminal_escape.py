@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.httpfakes import Handler, serve, triton_routes
-from triton_doctor.report.safe import one_line, printable, xml_safe
+from triton_doctor.report.redact import one_line, printable, xml_safe
 
 RAW = ("\x1b", "\x07", "\x00", "\r", "\x9b", "\u202e")
 
@@ -70,10 +70,10 @@ def test_progress_lines_are_redacted_before_shortening_and_escaped(
 ) -> None:
     from triton_doctor.app import CheckRequest, run_check_command
     from triton_doctor.check import Check
-    from triton_doctor.context import Context
+    from triton_doctor.deploy.inputs import TargetInput
+    from triton_doctor.facts.context import Context
     from triton_doctor.registry import Registry
     from triton_doctor.results import Category, Outcome
-    from triton_doctor.target import TargetInput
 
     secret = "hf_" + "Q" * 34
     monkeypatch.setenv("HF_TOKEN", secret)

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triton_doctor.fixdata import text_edit
-from triton_doctor.jsonedit import delete_key, rename_key, repair_json, set_key
-from triton_doctor.pbtxtedit import delete_field, set_scalar
 from triton_doctor.probes.pbtxt import field_positions, parse_config
+from triton_doctor.repair.jsonedit import delete_key, rename_key, repair_json, set_key
+from triton_doctor.repair.pbtxtedit import delete_field, set_scalar
 
 KEYS = st.text(alphabet="abcdefgh_", min_size=1, max_size=6)
 VALUES = st.one_of(

@@ -8,11 +8,12 @@ from typing import Any
 
 from tests.conftest import FIXTURES, all_findings, run_cli
 from tests.tritonfake import fake_triton
-from triton_doctor.context import Context, Probes
-from triton_doctor.probes.docker_probe import DockerFacts, DockerProbe
+from triton_doctor.deploy.target import Target
+from triton_doctor.facts.context import Context, Probes
+from triton_doctor.probes.docker_facts import DockerFacts
+from triton_doctor.probes.docker_probe import DockerProbe
 from triton_doctor.results import Status
 from triton_doctor.runner import SERVER_SKIP, RunOptions, run_checks
-from triton_doctor.target import Target
 
 HEALTHY_LOCAL = FIXTURES / "repos" / "healthy-local"
 NO_DAEMON = {"DOCKER_HOST": "unix:///nonexistent/triton-doctor-test.sock"}
@@ -442,7 +443,8 @@ def test_server_mode_reads_the_running_servers_models_and_configs(tmp_path: Path
 def test_server_mode_grpc_endpoint_is_derived_and_only_tried_when_it_answers(tmp_path: Path) -> None:
     import socket
 
-    from triton_doctor.live import _answers, _grpc_url_of
+    from triton_doctor.live.generate import answers as _answers
+    from triton_doctor.live.generate import grpc_url_of as _grpc_url_of
 
     assert _grpc_url_of("http://staging:8000") == "grpc://staging:8001"
     assert _grpc_url_of("http://127.0.0.1:18080") is None

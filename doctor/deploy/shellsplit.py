@@ -255,7 +255,7 @@ def commands(text: str, dialect: str) -> list[list[str]]:
     """Every command in ``text`` as its words."""
     if dialect == "bash":
         return _bash(text)
-    from triton_doctor.dockercmd import _split_windows
+    from triton_doctor.deploy.winsplit import WindowsSplitError, ps_statements, split_windows
 
     out: list[list[str]] = []
     if dialect == "cmd":
@@ -266,73 +266,16 @@ def commands(text: str, dialect: str) -> list[list[str]]:
             out += _cmd_line(stripped)
         return out
     legacy = bool(re.search(r"(?im)^\s*\$PSNativeCommandArgumentPassing\s*=\s*['\"]?Legacy", text))
-    for part in _ps_statements(text):
-        words = _split_windows(part, "`")
+    for part in ps_statements(text):
+        try:
+            words = split_windows(part, "`")
+        except WindowsSplitError as exc:
+            raise ShellSplitError(str(exc)) from exc
         if legacy:
             words = words[:1] + [w for word in words[1:] for w in _legacy_pass(word)]
         if words:
             out.append(words)
     return out
-
-
-_PS_SINGLE = "'\u2018\u2019\u201a\u201b"
-_PS_DOUBLE = '"\u201c\u201d\u201e'
-
-
-def _ps_statements(text: str) -> list[str]:
-    """PowerShell statements: split at ``;`` and newlines outside quotes; backtick-newline continues a line,
-    ``#`` at the start of a word comments out the rest of the line."""
-    parts: list[str] = []
-    cur: list[str] = []
-    quote = ""
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if quote:
-            cur.append(ch)
-            if quote == "'" and ch in _PS_SINGLE:
-                if i + 1 < n and text[i + 1] in _PS_SINGLE:
-                    cur.append(text[i + 1])
-                    i += 2
-                    continue
-                quote = ""
-            elif quote == '"' and ch == "`" and i + 1 < n:
-                cur.append(text[i + 1])
-                i += 2
-                continue
-            elif quote == '"' and ch in _PS_DOUBLE:
-                quote = ""
-            i += 1
-            continue
-        if ch == "`" and i + 1 < n:
-            if text[i + 1] == "\n":
-                cur.append(" ")
-                i += 2
-                continue
-            if text[i + 1 : i + 3] == "\r\n":
-                cur.append(" ")
-                i += 3
-                continue
-            cur.append(text[i : i + 2])
-            i += 2
-            continue
-        if ch in _PS_SINGLE:
-            quote = "'"
-        elif ch in _PS_DOUBLE:
-            quote = '"'
-        elif ch in ";\n":
-            parts.append("".join(cur))
-            cur = []
-            i += 1
-            continue
-        elif ch == "#" and (not cur or cur[-1] in " \t\r"):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        cur.append(ch)
-        i += 1
-    parts.append("".join(cur))
-    return [p for p in parts if p.strip(" \t\r")]
 
 
 _PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")

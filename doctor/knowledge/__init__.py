@@ -1,7 +1,6 @@
-"""Facts the checks need: the failure-mode catalog ids, the image matrix, and vLLM engine-argument names.
+"""Generated tables of what each image ships (Triton, vLLM releases, engine arguments, model support).
 
-The catalog ids are those of the project's knowledge base (``failure-modes.md``), used verbatim so that a
-finding, a log diagnosis and the documentation all name a failure the same way.
+Takes nothing at run time (JSON made by scripts/ from the wheels); gives lookups by image and release.
 """
 
 from __future__ import annotations
@@ -69,6 +68,8 @@ CATALOG: dict[str, str] = {
     "tp-not-divisible": "config",
     "stale-explicit-io-config": "config",
     "backend-vllm-version-skew": "config",
+    "enable-lora-flag-type": "config",
+    "multi-lora-json": "layout",
     "no-kv-cache-memory": "load",
     "free-memory-below-utilization": "load",
     "cuda-oom-during-load": "load",
@@ -88,6 +89,15 @@ CATALOG: dict[str, str] = {
     "load-model-not-in-repository": "layout",
     "uncatalogued-load-failure": "load",
 }
+
+
+def _server_arg_ids() -> list[str]:
+    """One catalog id per start-time refusal of tritonserver's parser (``server_args.json``), in its order."""
+    text = resources.files("triton_doctor.knowledge").joinpath("server_args.json").read_text("utf-8")
+    return ["server-arg-" + row["id"] for row in json.loads(text)["refusals"]]
+
+
+CATALOG.update(dict.fromkeys(_server_arg_ids(), "command"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,26 @@ from typing import Any
 
 from triton_doctor.knowledge import ImageInfo
 
-__all__ = ["MaxLenRules", "ReleaseModels", "release_for", "releases"]
+__all__ = ["InterleavedCap", "MaxLenRules", "ReleaseModels", "release_for", "releases"]
+
+
+@dataclass(frozen=True, slots=True)
+class InterleavedCap:
+    """Where a release turns the sliding window off for interleaved attention and caps the length at it
+    (``ModelConfig``: "... has interleaved attention ... capping the max length to the sliding window size")."""
+
+    #: ``hf_text_config.model_type`` values it names (Gemma 2 from 0.5.1).
+    model_types: tuple[str, ...]
+    #: A list-valued ``sliding_window`` counts as interleaved.
+    list_window: bool
+    #: A ``sliding_window_pattern`` in the config counts (0.9).
+    pattern: bool
+    #: ``layer_types`` with both full and sliding attention counts (``is_interleaved``, 0.10-0.11).
+    layer_types: bool
+    #: Only under these ``VLLM_ATTENTION_BACKEND`` values; empty: always.
+    backends: tuple[str, ...]
+    #: Only on the V0 engine (``VLLM_USE_V1=0``).
+    v0_only: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +49,7 @@ class MaxLenRules:
     gemma3_unscaled: bool
     rope_key: str
     default: int
+    interleaved_cap: InterleavedCap | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +64,19 @@ class ReleaseModels:
     max_len: MaxLenRules
     #: method -> minimum compute capability x10 (75 = 7.5); None where the release computes it at run time.
     quantization: dict[str, int | None]
+
+
+def _cap(raw: dict[str, Any] | None) -> InterleavedCap | None:
+    if not raw:
+        return None
+    return InterleavedCap(
+        model_types=tuple(raw["model_types"]),
+        list_window=bool(raw["list_window"]),
+        pattern=bool(raw["pattern"]),
+        layer_types=bool(raw["layer_types"]),
+        backends=tuple(raw["backends"]),
+        v0_only=bool(raw["v0_only"]),
+    )
 
 
 def _release(version: str, raw: dict[str, Any]) -> ReleaseModels:
@@ -64,6 +97,7 @@ def _release(version: str, raw: dict[str, Any]) -> ReleaseModels:
             gemma3_unscaled=bool(ml["gemma3_unscaled"]),
             rope_key=str(ml["rope_key"]),
             default=int(ml["default"]),
+            interleaved_cap=_cap(ml.get("interleaved_cap")),
         ),
         quantization=dict(raw["quantization"]),
     )

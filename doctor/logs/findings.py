@@ -9,12 +9,16 @@ UNAVAILABLE for a reason nothing else explains is reported too, without a catalo
 
 from __future__ import annotations
 
+import re
+
 from triton_doctor.check import FindingFactory
+from triton_doctor.facts.context import Context
 from triton_doctor.knowledge import CATALOG
-from triton_doctor.logs import Hit, LogDiagnosis, load_catalog
+from triton_doctor.logs.catalog import Hit, LogDiagnosis, load_catalog
+from triton_doctor.logs.remedies import Deployment, remedy_for, wrapper_remedy
 from triton_doctor.results import Location, Outcome, Severity
 
-__all__ = ["CHECK_ID", "diagnosis_outcome"]
+__all__ = ["CHECK_ID", "diagnosis_outcome", "log_deployment"]
 
 CHECK_ID = "container-logs"
 
@@ -39,16 +43,30 @@ _QUOTED_CAUSES = (
 )
 
 
-def _remedy_for_quoted(root: str, line_no: int) -> str:
+def _remedy_for_quoted(root: str, line_no: int, source: str = "") -> str:
     """A remedy for the quoted cause of a wrapper: specific when it is known, else plainly unknown."""
     lowered = root.lower()
     for needle, remedy in _QUOTED_CAUSES:
         if needle in lowered:
             return remedy
+    where = f"docker logs {source.removeprefix('container ')}" if source.startswith("container ") else source
     return (
         f"the cause (line {line_no}) is not one triton-doctor knows: read the traceback that ends there "
-        "(docker logs <container>) and fix what it names"
+        f"({where or 'the log'}) and fix what it names"
     )
+
+
+_QUOTED_AFTER = re.compile(r"""\s*(['"])([^'"]{1,120})\1""")
+
+
+def _shown(hit: Hit) -> str:
+    """The matched words, plus the quoted name right after them ("for model" -> "for model 'gemma'")."""
+    at = hit.text.find(hit.fragment) if hit.fragment else -1
+    if at < 0:
+        return hit.fragment
+    rest = hit.text[at + len(hit.fragment) :]
+    match = _QUOTED_AFTER.match(rest)
+    return hit.fragment + rest[: match.end()] if match else hit.fragment
 
 
 def _fill(template: str, hit: Hit) -> str:
@@ -58,8 +76,20 @@ def _fill(template: str, hit: Hit) -> str:
     return template
 
 
-def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
-    """Findings and a summary for a scanned log; ``source`` names it (file, container, stdin)."""
+def log_deployment(ctx: Context) -> Deployment:
+    """The deployment a container's log belongs to, for remedies that name what exists."""
+    repo = ctx.repo()
+    return Deployment(
+        repo=repo.path if repo.exists and repo.is_dir else None, models=repo.model_dirs, image=ctx.target.image
+    )
+
+
+def diagnosis_outcome(diag: LogDiagnosis, source: str, deployment: Deployment | None = None) -> Outcome:
+    """Findings and a summary for a scanned log; ``source`` names it (file, container, stdin).
+
+    ``deployment`` (the repository, its models, the image), when known, makes the remedies name what exists.
+    """
+    known = deployment or Deployment()
     entries = {e.id: e for e in load_catalog()}
     f = FindingFactory(CHECK_ID)
     roots = diag.root_causes()
@@ -69,9 +99,10 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
         f.add(
             severity,
             cid,
-            f"{hits[0].fragment} (line {where}): {_fill(entry.cause, hits[0])}",
+            f"{_shown(hits[0])} (line {where}): {_fill(entry.cause, hits[0])}",
             evidence=_evidence([(h.line_no, h.text) for h in hits]),
-            remedy=_fill(entry.remedy, hits[0]),
+            remedy=remedy_for(cid, hits[0], known, log_vllm=diag.vllm_version, release=diag.release)
+            or _fill(entry.remedy, hits[0]),
             catalog_id=cid,
             location=Location(path=source, line=hits[0].line_no),
         )
@@ -87,6 +118,9 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
     # that the same log shows: wrappers are still reported next to it.
     explained = any(CATALOG.get(cid, "") not in {"client", "runtime/client"} for cid in roots)
     if not explained:
+        # The line each quoted cause was first reported with: a second wrapper quoting it (the engine died and
+        # the load failed, both from one missing compiler) points to the first instead of repeating it.
+        quoted: dict[int, str] = {}
         for cid, hits in diag.hits.items():
             entry = entries[cid]
             if entry.role != "wrapper":
@@ -94,14 +128,25 @@ def diagnosis_outcome(diag: LogDiagnosis, source: str) -> Outcome:
             lines = [(h.line_no, h.text) for h in hits]
             context = diag.wrapper_context.get(cid)
             message = f"{hits[0].fragment} (line {hits[0].line_no}): {entry.cause}"
-            remedy = _fill(entry.remedy, hits[0])
+            remedy = wrapper_remedy(cid, diag, source) or _fill(entry.remedy, hits[0])
+            cause_line = hits[0].line_no
+            if cid == "engine-dead" and context is None:
+                message = f"{hits[0].fragment} (line {hits[0].line_no}): the vLLM engine died, with no traceback above"
             if context is not None:
                 if context.line_no not in {n for n, _ in lines}:
                     lines.insert(0, (context.line_no, context.text))
                 message = (
                     f"{context.text[:300]} (line {context.line_no}), then {hits[0].fragment} (line {hits[0].line_no})"
                 )
-                remedy = _remedy_for_quoted(context.text, context.line_no)
+                remedy = _remedy_for_quoted(context.text, context.line_no, source)
+                cause_line = context.line_no
+            first = quoted.setdefault(cause_line, cid)
+            if first != cid:
+                message = (
+                    f"{hits[0].fragment.strip().rstrip(':')} (line {hits[0].line_no}): "
+                    f"same cause as {CHECK_ID}[{first}] above (line {cause_line})"
+                )
+                remedy = f"see {CHECK_ID}[{first}] above"
             f.error(
                 cid,
                 message,

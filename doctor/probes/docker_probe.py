@@ -19,13 +19,13 @@ import io
 import os
 import tarfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from triton_doctor.probes.docker_facts import DockerFacts, ImageFacts, MountProbeResult, container
 
 __all__ = [
     "PROBE_IMAGE",
     "PROBE_LABEL",
-    "ContainerInfo",
     "DockerFacts",
     "DockerProbe",
     "ImageFacts",
@@ -66,77 +66,6 @@ def classify_error(exc: BaseException) -> str:
     return "other"
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerInfo:
-    """A container the daemon knows."""
-
-    id: str
-    name: str
-    status: str
-    image: str
-    labels: dict[str, str]
-    #: Published host ports: ``(host_ip, host_port, container_port/proto)``.
-    ports: tuple[tuple[str, int, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class DockerFacts:
-    """What the daemon said (or why it said nothing)."""
-
-    host: str
-    reachable: bool
-    error_kind: str | None = None
-    error: str | None = None
-    version: str | None = None
-    api_version: str | None = None
-    min_api_version: str | None = None
-    os_type: str | None = None
-    operating_system: str | None = None
-    kernel: str | None = None
-    desktop: bool = False
-    rootless: bool = False
-    runtimes: tuple[str, ...] = ()
-    default_runtime: str | None = None
-    cdi_spec_dirs: tuple[str, ...] = ()
-    data_root: str | None = None
-    storage_driver: str | None = None
-    containers: tuple[ContainerInfo, ...] = ()
-    #: Memory of the machine (or Docker Desktop's VM) the daemon runs on.
-    mem_total: int | None = None
-
-    @property
-    def engine_kind(self) -> str:
-        """``Docker Desktop``, ``rootless Docker Engine`` or ``Docker Engine``."""
-        if self.desktop:
-            return "Docker Desktop"
-        return "rootless Docker Engine" if self.rootless else "Docker Engine"
-
-
-@dataclass(frozen=True, slots=True)
-class ImageFacts:
-    """A local image, or its absence."""
-
-    ref: str
-    present: bool
-    id: str | None = None
-    size: int | None = None
-    tags: tuple[str, ...] = ()
-    digests: tuple[str, ...] = ()
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MountProbeResult:
-    """One mount as the daemon saw it in a created container."""
-
-    source: str
-    target: str
-    ok: bool
-    error: str | None = None
-    #: Entries found directly under the target (capped), when readable.
-    entries: tuple[str, ...] = ()
-
-
 def docker_host() -> str:
     """Where the SDK will connect (``DOCKER_HOST`` or the platform default)."""
     default = "npipe:////./pipe/docker_engine" if os.name == "nt" else "unix:///var/run/docker.sock"
@@ -149,6 +78,8 @@ class DockerProbe:
     def __init__(self, timeout: float | None = None) -> None:
         self.timeout = timeout or float(os.environ.get("TRITON_DOCTOR_DOCKER_TIMEOUT", TIMEOUT_S))
         self._client: Any = None
+        #: This run imported the probe image (it removes it on close).
+        self._made_probe_image = False
 
     def client(self) -> Any:
         """The SDK client (created once; raises on failure)."""
@@ -159,7 +90,14 @@ class DockerProbe:
         return self._client
 
     def close(self) -> None:
-        """Close the SDK client's connections."""
+        """Remove the probe image this run imported (unless TRITON_DOCTOR_KEEP_PROBE_IMAGE=1), close the SDK
+        client's connections."""
+        if self._client is not None and self._made_probe_image:
+            self._made_probe_image = False
+            if os.environ.get("TRITON_DOCTOR_KEEP_PROBE_IMAGE", "") not in {"1", "true", "yes"}:
+                # Never forced: a container another doctor created from it keeps it (and removes it later).
+                with contextlib.suppress(Exception):
+                    self._client.images.remove(PROBE_IMAGE)
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
@@ -203,7 +141,7 @@ class DockerProbe:
             cdi_spec_dirs=tuple(info.get("CDISpecDirs") or ()),
             data_root=info.get("DockerRootDir"),
             storage_driver=info.get("Driver"),
-            containers=tuple(_container(c) for c in containers),
+            containers=tuple(container(c) for c in containers),
             mem_total=int(info["MemTotal"]) if info.get("MemTotal") else None,
         )
 
@@ -239,6 +177,7 @@ class DockerProbe:
             client.api.import_image_from_data(
                 buffer.getvalue(), repository=repo, tag=tag, changes=[f"LABEL {PROBE_LABEL}=probe"]
             )
+            self._made_probe_image = True
         return PROBE_IMAGE
 
     def probe_mounts(self, mounts: list[tuple[str, str, bool]], image: str | None = None) -> list[MountProbeResult]:
@@ -252,12 +191,24 @@ class DockerProbe:
             mount = docker.types.Mount(target=target, source=source, type="bind", read_only=readonly)
             container_id: str | None = None
             try:
-                created = client.api.create_container(
-                    ref,
-                    command=["/triton-doctor-probe"],
-                    labels={PROBE_LABEL: "mount-probe"},
-                    host_config=client.api.create_host_config(mounts=[mount]),
-                )
+                try:
+                    created = client.api.create_container(
+                        ref,
+                        command=["/triton-doctor-probe"],
+                        labels={PROBE_LABEL: "mount-probe"},
+                        host_config=client.api.create_host_config(mounts=[mount]),
+                    )
+                except docker.errors.ImageNotFound:
+                    if image is not None:
+                        raise
+                    # Another doctor removed its probe image in between: import it again, once.
+                    ref = self.ensure_probe_image()
+                    created = client.api.create_container(
+                        ref,
+                        command=["/triton-doctor-probe"],
+                        labels={PROBE_LABEL: "mount-probe"},
+                        host_config=client.api.create_host_config(mounts=[mount]),
+                    )
                 container_id = created["Id"]
                 # The archive is read only up to 50 entries (it may hold gigabytes of weights): close the
                 # response then, or its half-read connection blocks the removal below, which left the
@@ -357,23 +308,6 @@ class _Stream(io.RawIOBase):
         target[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
         return size
-
-
-def _container(raw: dict[str, Any]) -> ContainerInfo:
-    ports = tuple(
-        (str(p.get("IP", "")), int(p["PublicPort"]), f"{p.get('PrivatePort')}/{p.get('Type', 'tcp')}")
-        for p in raw.get("Ports") or []
-        if p.get("PublicPort")
-    )
-    names = raw.get("Names") or [""]
-    return ContainerInfo(
-        id=str(raw.get("Id", ""))[:12],
-        name=str(names[0]).lstrip("/"),
-        status=str(raw.get("Status") or raw.get("State") or ""),
-        image=str(raw.get("Image") or ""),
-        labels=dict(raw.get("Labels") or {}),
-        ports=ports,
-    )
 
 
 def _short(exc: BaseException) -> str:

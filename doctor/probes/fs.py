@@ -18,25 +18,18 @@ log's encoding or compression.
 from __future__ import annotations
 
 import codecs
-import gzip
-import io
 import os
 import stat
-import sys
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 __all__ = [
     "FileReadError",
     "Listing",
-    "LogStream",
     "TextRead",
     "decode_text",
     "list_dir",
-    "open_log_stream",
     "read_file_bytes",
     "read_file_text",
     "read_text",
@@ -51,7 +44,7 @@ OPEN_FLAGS: int = 0
 for _flag in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
     OPEN_FLAGS |= int(getattr(os, _flag, 0))
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -89,7 +82,7 @@ def _human(size: int) -> str:
     return f"{size // (1024 * 1024)} MiB" if size >= 1024 * 1024 else f"{size // 1024} KiB"
 
 
-def _open_regular(path: Path) -> int:
+def open_regular(path: Path) -> int:
     """Open ``path`` for reading if (and only if) it is a regular file; never blocks on a FIFO."""
     try:
         kind = _kind(os.stat(path).st_mode)
@@ -127,7 +120,7 @@ def _read_fd(fd: int, cap: int) -> bytes:
 
 def read_file_bytes(path: Path, cap: int = MAX_TEXT_BYTES, *, gzip: bool = False) -> bytes:
     """Read a regular file of at most ``cap`` bytes (decompressed, for gzip); raise :class:`FileReadError`."""
-    fd = _open_regular(path)
+    fd = open_regular(path)
     try:
         data = _read_fd(fd, cap)
     except OSError as exc:
@@ -136,7 +129,7 @@ def read_file_bytes(path: Path, cap: int = MAX_TEXT_BYTES, *, gzip: bool = False
         os.close(fd)
     if len(data) > cap:
         raise FileReadError(f"is larger than {_human(cap)}; that is not a file the doctor should read")
-    if gzip and data.startswith(_GZIP_MAGIC):
+    if gzip and data.startswith(GZIP_MAGIC):
         inflate = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
         try:
             data = inflate.decompress(data, cap + 1)
@@ -147,7 +140,7 @@ def read_file_bytes(path: Path, cap: int = MAX_TEXT_BYTES, *, gzip: bool = False
     return data
 
 
-def _sniff_encoding(data: bytes) -> tuple[str, int]:
+def sniff_encoding(data: bytes) -> tuple[str, int]:
     """``(codec, BOM length)``: by byte-order mark, else UTF-16 recognised by NULs, else UTF-8."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
@@ -167,7 +160,7 @@ def decode_text(data: bytes, *, utf8_only: bool = False) -> str:
     ``utf8_only``: UTF-16/32 is an error that says so (for files that Triton or vLLM read as UTF-8, where
     decoding them here would report a file as fine that the server rejects).
     """
-    codec, skip = _sniff_encoding(data)
+    codec, skip = sniff_encoding(data)
     if utf8_only and codec != "utf-8":
         name = codec.upper().removesuffix("-LE").removesuffix("-BE")
         raise FileReadError(f"is {name} text; Triton and vLLM read it as UTF-8: save it as UTF-8")
@@ -191,6 +184,9 @@ class TextRead:
     text: str | None
     missing: bool = False
     error: str | None = None
+    #: The file starts with a UTF-8 byte-order mark (stripped from ``text``). Python's ``json`` refuses it
+    #: ("Unexpected UTF-8 BOM"): the vLLM backend's json.load of model.json and transformers' config.json do.
+    bom: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,139 +204,10 @@ class Listing:
 def read_text(path: Path, cap: int = MAX_TEXT_BYTES) -> TextRead:
     """Read a repository file (UTF-8, BOM tolerated) through the bounded reader; failures come back as values."""
     try:
-        return TextRead(decode_text(read_file_bytes(path, cap), utf8_only=True))
+        data = read_file_bytes(path, cap)
+        return TextRead(decode_text(data, utf8_only=True), bom=data.startswith(b"\xef\xbb\xbf"))
     except FileReadError as exc:
         return TextRead(None, missing=exc.missing, error=None if exc.missing else exc.reason)
-
-
-#: A gzipped log stops being read after this many decompressed bytes (a decompression bomb ends there).
-MAX_LOG_DECOMPRESSED = 4 * 1024 * 1024 * 1024
-
-
-class _Decoded(io.RawIOBase):
-    """Bytes of ``read`` (after ``pending``), re-encoded from ``codec`` to UTF-8 (passed through for UTF-8)."""
-
-    def __init__(self, pending: bytes, read: Callable[[int], bytes], codec: str) -> None:
-        super().__init__()
-        self._read = read
-        self._decoder = None if codec == "utf-8" else codecs.getincrementaldecoder(codec)("replace")
-        self._out = b""
-        self._eof = False
-        self._feed(pending)
-
-    def _feed(self, block: bytes) -> None:
-        if self._decoder is None:
-            self._out += block
-        else:
-            self._out += self._decoder.decode(block, final=not block).encode("utf-8")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._out and not self._eof:
-            block = self._read(1024 * 1024)
-            self._eof = not block
-            self._feed(block)
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
-
-
-class LogStream:
-    """A log opened for :func:`triton_doctor.logs.scan`: ``stream`` yields UTF-8 bytes; close it after."""
-
-    def __init__(self, source: BinaryIO, owned: bool) -> None:
-        self._source = source
-        self._owned = owned
-        self._gzip: gzip.GzipFile | None = None
-        #: "gzip" when the log was compressed; the detected text encoding.
-        self.compression: str | None = None
-        self.encoding = "utf-8"
-        self.decompressed = 0
-        #: True when a gzipped log was cut at MAX_LOG_DECOMPRESSED.
-        self.cut = False
-        read: Callable[[int], bytes] = source.read
-        head = _read_exactly(read, 2)
-        if head == _GZIP_MAGIC:
-            self.compression = "gzip"
-            self._gzip = gzip.GzipFile(fileobj=_Joined(head, read), mode="rb")
-            read = self._read_gzip
-            head = b""
-        head += _read_exactly(read, 512 - len(head))
-        codec, skip = _sniff_encoding(head)
-        self.encoding = codec
-        self.stream: BinaryIO = io.BufferedReader(_Decoded(head[skip:], read, codec), 1024 * 1024)
-
-    def _read_gzip(self, size: int) -> bytes:
-        assert self._gzip is not None
-        if self.decompressed >= MAX_LOG_DECOMPRESSED:
-            self.cut = True
-            return b""
-        try:
-            block = self._gzip.read(min(size, MAX_LOG_DECOMPRESSED - self.decompressed))
-        except (OSError, EOFError, zlib.error):  # a truncated or corrupt gzip: scan what was there
-            return b""
-        self.decompressed += len(block)
-        return block
-
-    def close(self) -> None:
-        if self._owned:
-            self._source.close()
-
-    def __enter__(self) -> LogStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class _Joined(io.RawIOBase):
-    """``head`` then the rest of ``read`` (to give gzip back the bytes that were peeked)."""
-
-    def __init__(self, head: bytes, read: Callable[[int], bytes]) -> None:
-        super().__init__()
-        self._head = head
-        self._read = read
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._head[: len(buffer)] if self._head else self._read(len(buffer))
-        self._head = self._head[len(data) :] if self._head else b""
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes:
-    """Up to ``size`` bytes (fewer only at the end of the stream)."""
-    data = b""
-    while len(data) < size:
-        block = read(size - len(data))
-        if not block:
-            break
-        data += block
-    return data
-
-
-def open_log_stream(path: Path | None) -> LogStream:
-    """Open a log file (a regular file only) or, for ``None``, standard input; raise :class:`FileReadError`."""
-    if path is None:
-        if sys.stdin is None or sys.stdin.closed:
-            raise FileReadError("standard input is closed")
-        try:
-            return LogStream(sys.stdin.buffer, owned=False)
-        except (OSError, ValueError) as exc:
-            raise FileReadError(f"cannot read standard input: {exc}") from exc
-    fd = _open_regular(path)
-    handle = os.fdopen(fd, "rb", buffering=0)
-    try:
-        return LogStream(handle, owned=True)
-    except OSError as exc:
-        handle.close()
-        raise FileReadError(f"cannot read: {exc.strerror or exc}") from exc
 
 
 def list_dir(path: Path) -> Listing:

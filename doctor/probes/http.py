@@ -21,17 +21,18 @@ import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from triton_doctor.probes.sse import SseStream
+from triton_doctor.probes.urls import display_url
 
 __all__ = [
     "HttpClient",
     "HttpError",
     "Response",
-    "ServerUrlError",
     "display_url",
-    "parse_server_url",
 ]
 
 CONNECT_S = 5.0
@@ -42,9 +43,7 @@ MAX_REDIRECTS = 3
 #: Server-Sent Events: at most this many events, this many bytes, this long a line.
 MAX_EVENTS = 10_000
 MAX_STREAM_BYTES = 16 * 1024 * 1024
-MAX_LINE = 256 * 1024
 _REDIRECTS = {301, 302, 303, 307, 308}
-SERVER_FORMS = "http://HOST:PORT or https://HOST:PORT (e.g. http://127.0.0.1:8000)"
 
 
 class HttpError(Exception):
@@ -54,40 +53,6 @@ class HttpError(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
-
-
-class ServerUrlError(ValueError):
-    """``--server`` is not an http(s) URL with a host."""
-
-
-def display_url(url: str) -> str:
-    """``url`` without its credentials: ``http://user:pw@host/p?token=x`` -> ``http://***@host/p?token=***``."""
-    from triton_doctor.tokens import redact
-
-    return redact(url, set())
-
-
-def parse_server_url(raw: str) -> str:
-    """A ``--server`` value checked and normalised (no trailing slash), or :class:`ServerUrlError`."""
-    text = raw.strip()
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise ServerUrlError(f"--server {display_url(text)!s}: not a URL ({exc}); give {SERVER_FORMS}") from None
-    if parts.scheme not in {"http", "https"}:
-        what = f"the scheme {parts.scheme}:// is not supported" if parts.scheme else "no http:// or https://"
-        raise ServerUrlError(f"--server {display_url(text)}: {what}; give {SERVER_FORMS}")
-    if not parts.hostname:
-        raise ServerUrlError(f"--server {display_url(text)}: no host; give {SERVER_FORMS}")
-    if parts.query or parts.fragment:
-        raise ServerUrlError(
-            f"--server {display_url(text)}: a query or fragment has no place here; give {SERVER_FORMS}"
-        )
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ServerUrlError(f"--server {display_url(text)!r}: spaces or control characters; give {SERVER_FORMS}")
-    del port
-    return text.rstrip("/")
 
 
 @dataclass(slots=True)
@@ -214,52 +179,6 @@ def _split(url: str) -> _Target:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         auth = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
     return _Target(parts.scheme, parts.hostname, port, path, auth)
-
-
-@dataclass(slots=True)
-class SseStream:
-    """An open Server-Sent Events answer: ``status``, the error body when not 200, and its ``data:`` lines."""
-
-    status: int
-    url: str
-    error_body: str = ""
-    _response: Any = None
-    _limits: dict[str, int] = field(default_factory=dict)
-    #: Why reading stopped early (too many events or bytes); empty when the stream ended by itself.
-    stopped: str = ""
-
-    def events(self) -> Iterator[str]:
-        """Each ``data:`` payload, up to the event and byte caps; timeouts raise :class:`HttpError`."""
-        if self._response is None:
-            return
-        max_events, max_bytes = self._limits["events"], self._limits["bytes"]
-        count = total = 0
-        pending = b""
-        while True:
-            piece = self._response.read1(65536)
-            if not piece:
-                break
-            total += len(piece)
-            if total > max_bytes:
-                self.stopped = f"the stream passed {max_bytes} bytes; the doctor stopped reading"
-                return
-            pending += piece
-            *lines, pending = pending.split(b"\n")
-            if len(pending) > MAX_LINE:
-                self.stopped = f"an event line passed {MAX_LINE} bytes; the doctor stopped reading"
-                return
-            for raw in lines:
-                line = raw.rstrip(b"\r")
-                if not line.startswith(b"data:"):
-                    continue
-                count += 1
-                if count > max_events:
-                    self.stopped = f"the stream passed {max_events} events; the doctor stopped reading"
-                    return
-                yield line[5:].strip().decode("utf-8", "replace")
-        line = pending.rstrip(b"\r")
-        if line.startswith(b"data:") and count < max_events:
-            yield line[5:].strip().decode("utf-8", "replace")
 
 
 class HttpClient:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from triton_doctor.probes.hub_probe import TIMEOUT_S, HubCall, _failure, _install_timeout, hub_endpoint
+from triton_doctor.probes.hub_probe import TIMEOUT_S, HubCall, hub_endpoint, hub_failure, install_timeout
 
 __all__ = ["HubFile", "download_file"]
 
@@ -38,7 +38,7 @@ def _classify(exc: BaseException, repo_id: str, filename: str, offline: bool) ->
         return HubCall(ok=False, kind="not-cached", message=f"{filename} is not in the HF cache")
     if name in {"EntryNotFoundError", "RemoteEntryNotFoundError"}:
         return HubCall(ok=False, status=404, kind="no-file", message=f"{repo_id} has no {filename}")
-    return _failure(exc)
+    return hub_failure(exc)
 
 
 def download_file(repo_id: str, filename: str, token: str | None, *, offline: bool) -> HubFile:
@@ -48,7 +48,7 @@ def download_file(repo_id: str, filename: str, token: str | None, *, offline: bo
     back-off (about 20 s on a machine without network); when the Hub cannot be reached the cache answers.
     """
     timeout = float(os.environ.get("TRITON_DOCTOR_HUB_TIMEOUT", TIMEOUT_S))
-    _install_timeout(timeout)
+    install_timeout(timeout)
     from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
 
     # token=False: no token reaches the container, so the host's saved token must not be used either.

@@ -1,6 +1,6 @@
 """Hugging Face Hub probe through the real ``huggingface_hub`` client (``HF_ENDPOINT`` honoured).
 
-The client's default HTTP session has no timeout and reads any body whole; :func:`_install_timeout`
+The client's default HTTP session has no timeout and reads any body whole; :func:`install_timeout`
 installs (once per process, through ``huggingface_hub.set_client_factory``) a session whose every answer
 is read through a cap (:data:`MAX_BODY` bytes, :data:`TOTAL_S` per answer on the wall clock), with a read
 timeout, at most 3 redirects and none to another host. The calls run with telemetry off, so
@@ -37,7 +37,7 @@ def _raw_endpoint() -> str:
 
 def hub_endpoint() -> str:
     """The Hub URL the client will use, as shown to the user (any ``user:password@`` or token removed)."""
-    from triton_doctor.probes.http import display_url
+    from triton_doctor.probes.urls import display_url
 
     return display_url(_raw_endpoint())
 
@@ -98,7 +98,7 @@ def _bounded_factory(timeout: float) -> Any:
     """A client factory: huggingface_hub's default client, its answers capped in size, time and redirects."""
     from huggingface_hub.utils import _http
 
-    from triton_doctor.probes.http import display_url
+    from triton_doctor.probes.urls import display_url
 
     httpx = getattr(_http, "httpx2", None) or getattr(_http, "httpx")  # noqa: B009 - huggingface_hub 2.x / 1.x
 
@@ -170,7 +170,7 @@ class HubCall:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def _install_timeout(timeout: float) -> None:
+def install_timeout(timeout: float) -> None:
     with _INSTALLED:
         if _installed_timeout and _installed_timeout[0] == timeout:
             return
@@ -184,7 +184,7 @@ def _install_timeout(timeout: float) -> None:
         _installed_timeout[:] = [timeout]
 
 
-def _failure(exc: BaseException) -> HubCall:
+def hub_failure(exc: BaseException) -> HubCall:
     bound = exc if isinstance(exc, HubBoundError) else exc.__cause__ or exc.__context__
     if isinstance(bound, HubBoundError):
         return HubCall(ok=False, kind=bound.kind, message=bound.message)
@@ -219,7 +219,7 @@ def _failure(exc: BaseException) -> HubCall:
     if message is None and kind in {"network", "timeout", "other"}:
         message = str(exc).splitlines()[0] if str(exc) else name
     if message is not None:
-        from triton_doctor.tokens import redact
+        from triton_doctor.core.secrets import redact
 
         # Redact (URL credentials, token parameters) before shortening, so no secret is cut in two.
         message = redact(str(message), set())[:300]
@@ -252,7 +252,7 @@ class HubProbe:
         return self._endpoint or _raw_endpoint()
 
     def _api(self) -> Any:
-        _install_timeout(self.timeout)
+        install_timeout(self.timeout)
         _CURRENT.deadline = None
         from huggingface_hub import HfApi
 
@@ -265,7 +265,7 @@ class HubProbe:
         try:
             data = self._api().whoami(token=token)
         except Exception as exc:  # noqa: BLE001 - classified below
-            return _failure(exc)
+            return hub_failure(exc)
         access = (data.get("auth") or {}).get("accessToken") or {}
         return HubCall(
             ok=True,
@@ -285,7 +285,7 @@ class HubProbe:
         try:
             info = self._api().model_info(repo_id, token=token if token else False)
         except Exception as exc:  # noqa: BLE001
-            return _failure(exc)
+            return hub_failure(exc)
         safetensors = getattr(info, "safetensors", None)
         total = getattr(safetensors, "total", None) if safetensors is not None else None
         siblings = getattr(info, "siblings", None)
@@ -310,5 +310,5 @@ class HubProbe:
         try:
             self._api().auth_check(repo_id, token=token if token else False)
         except Exception as exc:  # noqa: BLE001
-            return _failure(exc)
+            return hub_failure(exc)
         return HubCall(ok=True, status=200)

@@ -13,14 +13,14 @@ protobuf's) and maps field paths such as ``("input", 1, "data_type")`` to ``(lin
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import re
 import sys
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+
+from triton_doctor.probes.pbtxt_positions import MAX_NESTING, field_positions, top_level_offsets
 
 __all__ = [
     "MAX_NESTING",
@@ -30,6 +30,7 @@ __all__ = [
     "model_config_module",
     "nesting_overflow",
     "parse_config",
+    "top_level_offsets",
 ]
 
 _MODULE = "tritonclient.grpc.model_config_pb2"
@@ -58,11 +59,6 @@ def model_config_module() -> ModuleType:
     raise ModuleNotFoundError(f"{_MODULE} not found in tritonclient")
 
 
-#: Deepest ``{``/``<``/``[`` nesting read. Triton's parser (C++ ``TextFormat::Parser``) sets no practical limit
-#: of its own (``INT_MAX``) and overflows its stack near 10,000 levels; protobuf's binary parser stops at its
-#: default recursion limit of 100, which is used here. ``inference.ModelConfig`` itself is 6 levels deep, so
-#: nothing deeper than 100 can be a valid config; the scan stops there and the parse reports it.
-MAX_NESTING = 100
 #: Errors reported per file (see :func:`parse_config`).
 MAX_ERRORS = 5
 #: Files above this size get only their first error (each further error is one more full parse).
@@ -198,31 +194,6 @@ def parse_config(text: str) -> ParsedConfig:
     return ParsedConfig(None, first.error, first.line, first.column, tuple(problems), first.suggestion)
 
 
-_TOKEN = re.compile(
-    r"""(?P<ws>\s+)|(?P<comment>\#[^\n]*)|(?P<string>"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?)"""
-    r"""|(?P<ident>[A-Za-z_][A-Za-z0-9_.]*)|(?P<number>[-+]?[0-9][0-9A-Za-z_.+-]*)|(?P<punct>.)""",
-    re.DOTALL,
-)
-
-Path_ = tuple[str | int, ...]
-_Token = tuple[str, str, int, int]
-
-
-def _tokens(text: str) -> Iterator[_Token]:
-    """``(kind, value, line, column)`` of each token but whitespace and comments, lazily."""
-    line, line_start = 1, 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        value = match.group()
-        if kind not in {"ws", "comment"}:
-            yield kind, value, line, match.start() - line_start + 1
-        if kind in {"ws", "comment", "string"}:
-            newlines = value.count("\n")
-            if newlines:
-                line += newlines
-                line_start = match.start() + value.rindex("\n") + 1
-
-
 _BRACKETS = re.compile(r"""[{}<>\[\]]|"[^"\\\n]*(?:\\.[^"\\\n]*)*"?|'[^'\\\n]*(?:\\.[^'\\\n]*)*'?|\#[^\n]*""")
 
 
@@ -245,61 +216,5 @@ def nesting_overflow(text: str) -> tuple[int, int] | None:
     return None
 
 
-def field_positions(text: str) -> dict[Path_, tuple[int, int]]:
-    """Map each field's path to the ``(line, column)`` of its name (first occurrence wins).
-
-    Repeated message fields get an index: ``input [ {..}, {..} ]`` and ``input {..} input {..}`` both give
-    ``("input", 0)``, ``("input", 1)``; their fields are ``("input", 1, "name")``.
-
-    One pass over the tokens in constant extra memory per token; paths deeper than :data:`MAX_NESTING`
-    are not recorded (the scan stops there), so time and memory stay linear in the text's size.
-    """
-    positions: dict[Path_, tuple[int, int]] = {}
-    # Each frame: (path prefix of the message we are in, counters of repeated fields seen in it)
-    stack: list[tuple[Path_, dict[str, int]]] = [((), {})]
-    # For "key [ {...}, {...} ]": (path of the list field, name, stack depth) while inside the brackets
-    lists: list[tuple[Path_, str, int]] = []
-    stream = _tokens(text)
-    window: list[_Token] = list(itertools.islice(stream, 3))
-    end: _Token = ("end", "", 0, 0)
-
-    def advance(count: int) -> None:
-        del window[:count]
-        window.extend(itertools.islice(stream, 3 - len(window)))
-
-    while window:
-        kind, value, ln, col = window[0]
-        nxt = (window[1] if len(window) > 1 else end)[1]
-        prefix, counters = stack[-1]
-        if len(stack) > MAX_NESTING or len(lists) > MAX_NESTING:
-            break
-        if kind == "ident" and nxt in {":", "{", "<", "["}:
-            j = 2 if nxt == ":" else 1
-            opener = (window[j] if len(window) > j else end)[1]
-            path = (*prefix, value)
-            positions.setdefault(path, (ln, col))
-            if opener in {"{", "<"}:
-                index = counters.get(value, 0)
-                counters[value] = index + 1
-                positions.setdefault((*path, index), (ln, col))
-                stack.append(((*path, index), {}))
-                advance(j + 1)
-                continue
-            if opener == "[":
-                lists.append((path, value, len(stack)))
-                advance(j + 1)
-                continue
-            advance(j if nxt == ":" else 1)
-            continue
-        if value in {"{", "<"} and lists and lists[-1][2] == len(stack):
-            path, name, _depth = lists[-1]
-            index = counters.get(name, 0)
-            counters[name] = index + 1
-            positions.setdefault((*path, index), (ln, col))
-            stack.append(((*path, index), {}))
-        elif value in {"}", ">"} and len(stack) > 1:
-            stack.pop()
-        elif value == "]" and lists and lists[-1][2] == len(stack):
-            lists.pop()
-        advance(1)
-    return positions
+#: One significant token with the whitespace and comments before it (possessive: no backtracking). At the
+#: end of the text only the trailing whitespace matches (no group set), which ends the scan.

@@ -178,7 +178,7 @@ class TritonHttp:
 
 def _clip(text: str, limit: int) -> str:
     """A server's text, redacted by structure (URL credentials, tokens) before it is shortened."""
-    from triton_doctor.tokens import redact
+    from triton_doctor.core.secrets import redact
 
     return redact(text, set())[:limit]
 

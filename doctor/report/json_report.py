@@ -1,4 +1,5 @@
-"""The JSON report (schema in ``report/schema.json``, ``schema_version`` 2: findings carry their ``fix``)."""
+"""The JSON report (schema in ``report/schema.json``; ``schema_version`` 2: findings carry their ``fix``; 3: the
+verdict per model, ``verdicts``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from triton_doctor.results import CheckResult, Finding, Report, Status
 
 __all__ = ["SCHEMA_VERSION", "render_json", "report_dict"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -73,6 +74,9 @@ def report_dict(report: Report, exit_code: int) -> dict[str, Any]:
         },
         "load_errors": [{"entry_point": ep, "error": err} for ep, err in report.load_errors],
         "checks": [_result(r) for r in report.results],
+        "verdicts": [
+            {"model": v.model, "verdict": v.verdict.value, "reasons": list(v.reasons)} for v in report.verdicts
+        ],
     }
 
 

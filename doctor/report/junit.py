@@ -54,7 +54,7 @@ def render_junit(report: Report) -> str:
     suites = ET.Element("testsuites")
     suites.append(suite)
     ET.indent(suites)
-    from triton_doctor.report.safe import xml_safe
+    from triton_doctor.report.redact import xml_safe
 
     # Control characters from logs or configs are escaped: XML 1.0 cannot hold them at all.
     return xml_safe('<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n")

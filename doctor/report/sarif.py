@@ -4,7 +4,7 @@ Results point at the file and line the finding names (``config.pbtxt``, ``model.
 ``config.pbtxt`` when a finding is about a model but has no file, else at the config or docker command file,
 else at the repository (GitHub's upload rejects a result without a location). Paths inside the working
 directory are written relative to it. Every result carries ``partialFingerprints`` (check id, sub-id, path,
-model, normalised message; see :mod:`triton_doctor.fingerprint`), the same identity ``--baseline`` matches
+model, normalised message; see :mod:`triton_doctor.report.fingerprint`), the same identity ``--baseline`` matches
 on. Findings hidden by the policy are results with a ``suppressions`` entry whose justification is the
 reason; checks skipped by the policy and checks that errored are notifications of the invocation.
 """
@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from triton_doctor.fingerprint import fingerprint
+from triton_doctor.report.fingerprint import fingerprint
 from triton_doctor.results import Finding, Report, Severity, Status
 
 __all__ = ["FINGERPRINT_KEY", "RuleInfo", "relative_path", "render_sarif", "rules_from_checks"]

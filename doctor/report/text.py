@@ -1,7 +1,8 @@
-"""Human output in the style of Flutter's doctor: ``[✓] [!] [✗] [-] [☠]`` per check, findings indented.
+"""Human output in the style of Flutter's doctor: ``[✓] [~] [!] [✗] [-] [☠]`` per check, findings indented.
 
 Rendered with rich on stderr; plain (no colour, no spinner) when stderr is not a terminal or ``NO_COLOR``
-is set. Informational findings and tracebacks appear only with ``-v``.
+is set. Informational findings and tracebacks appear only with ``-v``. ``[~]``: passed for the models the check
+could judge, while others lacked a fact (named in the line).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ MARK = {
     Status.SKIP: ("[-]", "dim"),
     Status.ERROR: ("[☠]", "magenta"),
 }
+#: A pass for some models while others could not be judged (a fact was missing): not a plain [✓].
+PARTIAL = ("[~]", "yellow")
 SEV = {Severity.ERROR: ("✗", "red"), Severity.WARNING: ("!", "yellow"), Severity.INFO: ("•", "dim")}
 
 
@@ -29,10 +32,12 @@ def render_result(console: Console, result: CheckResult, *, verbose: bool) -> No
     """Print one check's block."""
     from rich.markup import escape
 
-    from triton_doctor.report.safe import printable_result
+    from triton_doctor.report.redact import printable_result
 
     result = printable_result(result)  # no raw control characters from logs, configs or servers
     mark, style = MARK[result.status]
+    if result.status is Status.PASS and result.not_judged:
+        mark, style = PARTIAL  # passed for the models it could judge; the others are named in the line
     detail = (
         result.skip_reason
         if result.status is Status.SKIP
@@ -92,7 +97,7 @@ def render_summary(console: Console, report: Report, exit_code: int) -> None:
     """Print load errors and the closing line."""
     from rich.markup import escape
 
-    from triton_doctor.report.safe import printable
+    from triton_doctor.report.redact import printable
 
     for ep, err in report.load_errors:
         text = f"plugin not loaded: {printable(ep)}: {printable(err)}"
@@ -112,3 +117,9 @@ def render_summary(console: Console, report: Report, exit_code: int) -> None:
         console.print(f"Doctor found issues: {', '.join(parts)} (exit {exit_code}).", highlight=False)
     else:
         console.print(f"No issues found: {', '.join(parts)}.", highlight=False)
+    if report.verdicts:
+        from triton_doctor.report.verdict import matrix_lines
+
+        image = report.target.get("image")
+        for line in matrix_lines(report.verdicts, report.results, str(image) if image else None):
+            console.print(escape(printable(line)), highlight=False, soft_wrap=True)
