@@ -19,6 +19,7 @@ from tests.conftest import FIXTURES, run_cli
 from tests.test_fix import snapshot
 from triton_doctor.deploy.inputs import TargetInput
 from triton_doctor.repair import FixError, FixRequest, run_fix_command
+from triton_doctor.repair import filehash as filehash_mod
 from triton_doctor.repair import journal as journal_mod
 from triton_doctor.repair.filehash import tree_hash
 from triton_doctor.repair.journal import journal_lock
@@ -233,7 +234,7 @@ def test_tree_hash_reads_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     folder.mkdir()
     weights = folder / "model.safetensors"
     with weights.open("wb") as handle:
-        handle.truncate(3 * journal_mod.HASH_CHUNK + 7)
+        handle.truncate(3 * filehash_mod.HASH_CHUNK + 7)
     (folder / "link").symlink_to("/etc/passwd")
     expected = tree_hash(folder)
     seen: list[int] = []
@@ -244,8 +245,8 @@ def test_tree_hash_reads_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         return real_read(fd, size)
 
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read whole"))
-    monkeypatch.setattr(journal_mod.os, "read", read)
-    assert tree_hash(folder) == expected and max(seen) <= journal_mod.HASH_CHUNK
+    monkeypatch.setattr(filehash_mod.os, "read", read)
+    assert tree_hash(folder) == expected and max(seen) <= filehash_mod.HASH_CHUNK
 
 
 def test_the_path_guard_never_follows_a_link_out(tmp_path: Path) -> None:

@@ -218,7 +218,7 @@ def parse_tritonserver(run: DockerRun) -> None:
 def parse_docker_run(text: str, dialect: Dialect | None = None) -> DockerRun:
     """Parse a ``docker run`` command line; raise :class:`DockerCommandError` with the fix on bad input."""
     # Whole-line comments (what `triton-doctor command > run.sh` writes around the command) are not words.
-    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("#", "REM ", "::")))
+    text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(("#", "REM ", "::")))
     words, dialect = split_command(text.strip(" \t\r\n\ufeff"), dialect)
     # Skip a leading "sudo", "MSYS_NO_PATHCONV=1" and friends, then require docker [container] run.
     i = 0
