@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path, PurePosixPath
 
 from triton_doctor.check import Check, FindingFactory
@@ -250,8 +251,8 @@ def _rewrite(ctx: Context, model: ModelFacts, value: str) -> Fix | None:
 
 def _download(host: Path | None, display: str) -> Fix | None:
     """Download the snapshot a ``local_models/<org>_<name>`` folder is named after (a guess: unsafe)."""
-    if host is None:
-        return None
+    if host is None or not host.is_absolute() or re.search(r"<[^<>]+>", display):
+        return None  # a guide's <placeholder>, or a Windows path on this system: no folder to download into
     org, sep, name = host.name.partition("_")
     if not sep or not org or not name:
         return None

@@ -107,8 +107,15 @@ def _split_csv(value: str) -> list[str]:
     fields: list[str] = []
     cur: list[str] = []
     quoted = False
-    for ch in value:
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        i += 1
         if ch == '"':
+            if quoted and value[i : i + 1] == '"':
+                cur.append('"')
+                i += 1
+                continue
             quoted = not quoted
             continue
         if ch == "," and not quoted:
@@ -211,8 +218,8 @@ def parse_tritonserver(run: DockerRun) -> None:
 def parse_docker_run(text: str, dialect: Dialect | None = None) -> DockerRun:
     """Parse a ``docker run`` command line; raise :class:`DockerCommandError` with the fix on bad input."""
     # Whole-line comments (what `triton-doctor command > run.sh` writes around the command) are not words.
-    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("#", "REM ", "::")))
-    words, dialect = split_command(text.strip(), dialect)
+    text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(("#", "REM ", "::")))
+    words, dialect = split_command(text.strip(" \t\r\n\ufeff"), dialect)
     # Skip a leading "sudo", "MSYS_NO_PATHCONV=1" and friends, then require docker [container] run.
     i = 0
     while i < len(words) and (words[i] == "sudo" or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[i])):

@@ -15,10 +15,10 @@ import json
 import ntpath
 import os
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
+from triton_doctor.deploy import quoting
 from triton_doctor.deploy.target import Target
 
 __all__ = ["ContainerSpec", "build_spec", "client_calls", "render"]
@@ -26,6 +26,11 @@ __all__ = ["ContainerSpec", "build_spec", "client_calls", "render"]
 DEFAULT_IMAGE = "nvcr.io/nvidia/tritonserver:25.09-vllm-python-py3"
 ULIMITS = (("memlock", -1, -1), ("stack", 67108864, 67108864))
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL", re.IGNORECASE)
+#: A value that is only a host variable: $NAME, ${NAME}, $env:NAME (PowerShell), %NAME% (cmd).
+_VAR_REF = re.compile(
+    r"^(?:\$([A-Za-z_][A-Za-z0-9_]*)|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$env:([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%)$",
+    re.IGNORECASE,
+)
 
 Shell = Literal["bash", "powershell", "cmd", "compose"]
 
@@ -60,6 +65,8 @@ class ContainerSpec:
     env_names: list[str] = field(default_factory=list)
     #: Passed with a value (``-e NAME=value``): non-secret settings.
     env_values: dict[str, str] = field(default_factory=dict)
+    #: Passed from another host variable (``-e HUGGING_FACE_HUB_TOKEN=$HF_TOKEN``): NAME -> host variable.
+    env_refs: dict[str, str] = field(default_factory=dict)
     ports: list[SpecPort] = field(default_factory=list)
     shm_size: str | None = "1g"
     ipc_host: bool = False
@@ -101,13 +108,21 @@ def build_spec(
     run = target.docker
     env_names: list[str] = []
     env_values: dict[str, str] = {}
+    env_refs: dict[str, str] = {}
     if run is not None:
         for key, raw in run.env.items():
-            if raw is None or _SECRET_NAME.search(key) or raw.startswith(("$", "%")):
+            ref = _VAR_REF.match(raw or "")
+            if ref is not None:
+                variable = next(g for g in ref.groups() if g)
+                if variable == key:
+                    env_names.append(key)
+                else:
+                    env_refs[key] = variable
+            elif raw is None or _SECRET_NAME.search(key) or raw.startswith(("$", "%")):
                 env_names.append(key)
             else:
                 env_values[key] = raw
-    if not any(n in {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"} for n in env_names):
+    if not any(n in {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"} for n in [*env_names, *env_refs]):
         env_names.append("HF_TOKEN")
     if parallel > 1:
         env_values.setdefault("VLLM_WORKER_MULTIPROC_METHOD", "spawn")
@@ -133,6 +148,7 @@ def build_spec(
         mounts=mounts,
         env_names=env_names,
         env_values=env_values,
+        env_refs=env_refs,
         ports=ports,
         shm_size=None if ipc_host else (run.shm_size if run is not None and run.shm_size else "1g"),
         ipc_host=ipc_host,
@@ -143,9 +159,17 @@ def build_spec(
     )
 
 
-def _words(spec: ContainerSpec) -> list[list[str]]:
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    """``NAME=<host variable>``: written by :func:`quoting.env_ref` for each shell."""
+
+    name: str
+    variable: str
+
+
+def _words(spec: ContainerSpec) -> list[list[str | _Ref]]:
     """The command's words, grouped one option per line."""
-    lines: list[list[str]] = [["docker", "run", "--rm"]]
+    lines: list[list[str | _Ref]] = [["docker", "run", "--rm"]]
     if spec.name:
         lines.append(["--name", spec.name])
     if spec.gpus:
@@ -165,44 +189,45 @@ def _words(spec: ContainerSpec) -> list[list[str]]:
         lines.append(["-e", name])
     for name, value in spec.env_values.items():
         lines.append(["-e", f"{name}={value}"])
+    for name, variable in spec.env_refs.items():
+        lines.append(["-e", _Ref(name, variable)])
     for m in spec.mounts:
-        value = f"type={m.type},source={m.source},target={m.target}" + (",readonly" if m.readonly else "")
-        lines.append(["--mount", value])
+        lines.append(["--mount", quoting.mount_value(m.type, m.source, m.target, m.readonly)])
     lines.append([spec.image])
-    lines.append(spec.command[:1] + spec.command[1:2])
+    lines.append([*spec.command[:2]])
     lines += [[arg] for arg in spec.command[2:]]
     return lines
 
 
-_PS_SAFE = re.compile(r"^[A-Za-z0-9_./:=+-]+$")
-_CMD_SPECIAL = re.compile(r'[\s&|<>^%(),;!"]')
-
-
-def _quote_ps(word: str) -> str:
-    # Windows PowerShell splits a bare -word at "." or "=" in some versions: quote those too.
-    if _PS_SAFE.match(word) and not (word.startswith("-") and ("=" in word or "." in word)):
-        return word
-    return "'" + word.replace("'", "''") + "'"
-
-
-def _quote_cmd(word: str) -> str:
-    if not _CMD_SPECIAL.search(word):
-        return word
-    return '"' + word.replace('"', '""') + '"'
-
-
-def render(spec: ContainerSpec, shell: Shell) -> str:
-    """The ``docker run`` command for ``shell`` (or a compose service for ``compose``)."""
+def render(spec: ContainerSpec, shell: Shell, *, batch: bool = False) -> str:
+    """The ``docker run`` command for ``shell`` (or a compose service for ``compose``); every word goes through
+    :mod:`~triton_doctor.deploy.quoting` (``batch``: for a .bat/.cmd file, where ``%`` is ``%%``)."""
     if shell == "compose":
         return _compose(spec)
-    quote = {"bash": shlex.quote, "powershell": _quote_ps, "cmd": _quote_cmd}[shell]
+    lines = _words(spec)
+    legacy = shell == "powershell" and any(
+        quoting.powershell_needs_legacy(w) for words in lines for w in words if isinstance(w, str)
+    )
+
+    def one(word: str | _Ref) -> str:
+        if isinstance(word, _Ref):
+            return quoting.env_ref(shell, word.name, word.variable)
+        if shell == "bash":
+            return quoting.bash(word)
+        if shell == "powershell":
+            return quoting.powershell(word, legacy=legacy)
+        return quoting.cmd(word, batch=batch)
+
     cont = {"bash": " \\", "powershell": " `", "cmd": " ^"}[shell]
-    lines = [" ".join(quote(w) for w in words) for words in _words(spec)]
-    return (cont + "\n  ").join(lines)
+    text = (cont + "\n  ").join(" ".join(one(w) for w in words) for words in lines)
+    if legacy:
+        # the one argument passing Windows PowerShell 5.1 and PowerShell 7 share
+        text = "$PSNativeCommandArgumentPassing = 'Legacy'\n" + text
+    return text
 
 
 def _compose(spec: ContainerSpec) -> str:
-    q = json.dumps
+    q = quoting.compose
     out = ["services:", "  triton:", f"    image: {q(spec.image)}"]
     if spec.name:
         out.append(f"    container_name: {q(spec.name)}")
@@ -214,10 +239,11 @@ def _compose(spec: ContainerSpec) -> str:
             host += f"{port.host_port}:" if port.host_port is not None else ""
             proto = f"/{port.protocol}" if port.protocol != "tcp" else ""
             out.append(f"      - {q(f'{host}{port.container_port}{proto}')}")
-    if spec.env_names or spec.env_values:
+    if spec.env_names or spec.env_values or spec.env_refs:
         out.append("    environment:")
         out += [f"      - {q(name)}" for name in spec.env_names]
         out += [f"      - {q(f'{name}={value}')}" for name, value in spec.env_values.items()]
+        out += [f"      - {quoting.env_ref('compose', n, v)}" for n, v in spec.env_refs.items()]
     if spec.mounts:
         out.append("    volumes:")
         for m in spec.mounts:
@@ -251,15 +277,19 @@ def client_calls(spec: ContainerSpec, prompt: str = "The capital of France is", 
     """A streaming curl call and a Python one: ``max_tokens`` set, reading events until the stream ends."""
     model = spec.models[0] if spec.models else "<model>"
     port = next((p.host_port for p in spec.ports if p.container_port == 8000 and p.host_port), 8000)
-    url = f"http://localhost:{port}/v2/models/{model}/generate_stream"
+    # The name is a path segment (percent-encoded) and the URL one quoted word / one string literal: a model
+    # folder named x$(touch pwned) is text in both, never code.
+    url = f"http://localhost:{port}/v2/models/{quoting.url_path_segment(model)}/generate_stream"
     body = json.dumps({"text_input": prompt, "stream": True, "parameters": {"max_tokens": max_tokens}})
-    curl = f"curl -sN -X POST {url} \\\n  -H 'Content-Type: application/json' \\\n  -d {shlex.quote(body)}"
-    python = f'''import json, requests
+    curl = (
+        f"curl -sN -X POST {quoting.bash(url)} \\\n  -H 'Content-Type: application/json' \\\n  -d {quoting.bash(body)}"
+    )
+    python = f"""import json, requests
 
 # Triton ends the event stream by closing it: there is no "data: [DONE]" line to wait for.
 with requests.post(
-    "{url}",
-    json={{"text_input": {json.dumps(prompt)}, "stream": True, "parameters": {{"max_tokens": {max_tokens}}}}},
+    {quoting.python_str(url)},
+    json={{"text_input": {quoting.python_str(prompt)}, "stream": True, "parameters": {{"max_tokens": {max_tokens}}}}},
     stream=True,
     timeout=(10, 300),
 ) as response:
@@ -270,7 +300,7 @@ with requests.post(
             if "error" in event:
                 raise RuntimeError(event["error"])
             print(event["text_output"], end="", flush=True)
-print()'''
+print()"""
     return f"# curl (bash)\n{curl}\n\n# Python\n{python}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +17,14 @@ from triton_doctor.facts.context import Context
 from triton_doctor.policy import Policy
 from triton_doctor.registry import Registry, load_registry
 from triton_doctor.repair.apply import FixError, apply_plan, check_paths, preflight, undo_run
-from triton_doctor.repair.journal import Journal, JournalError, find_run, journal_root
+from triton_doctor.repair.journal import Journal, JournalError, find_run, journal_lock, journal_root
 from triton_doctor.repair.plan import Plan, build_plan, display_path, render_op
 from triton_doctor.results import Finding, Severity
 from triton_doctor.runner import RunOptions, run_checks
 
 __all__ = ["FixRequest", "run_fix_command"]
 
+_PLACEHOLDER = re.compile(r"<[^<>]+>")
 #: What ``fix`` checks unless told otherwise: the categories it can repair.
 DEFAULT_ONLY = ("repo", "mounts")
 #: Rounds of fix -> re-check within one run (a repair can uncover the next one: a model.json that parses).
@@ -68,7 +70,9 @@ def _roots(target: Target, command_file: str | None = None) -> list[Path]:
     if command_file:
         roots.append(Path(command_file).absolute())
     for mount in target.mounts:
-        if mount.type == "bind":
+        # Only a bind source that is an absolute path of this machine, with no <placeholder> of a guide left in
+        # it: a Windows path read on Linux (C:\Users\<user>\...) is relative here and would land in the cwd.
+        if mount.type == "bind" and host_path(mount.source).is_absolute() and not _PLACEHOLDER.search(mount.source):
             source = host_path(mount.source).resolve()
             if source.parent != source and source != Path.home().resolve():
                 roots.append(source)
@@ -111,7 +115,8 @@ def run_fix_command(
     printer = _Redacting(out or sys.stdout, known_secrets(target))
     repo = host_path(target.repo)
     if req.undo is not None:
-        return _undo(req, repo, printer)
+        with journal_lock(repo):
+            return _undo(req, repo, printer, _roots(target, req.target.docker_command_file))
     registry = registry if registry is not None else load_registry()
     only = req.only or tuple(config.get("only", ())) or DEFAULT_ONLY
     policy = Policy.from_options(only, req.skip or tuple(config.get("skip", ())))
@@ -139,6 +144,36 @@ def run_fix_command(
         if not ask(f"Apply {len(plan.ops)} change(s)?"):
             printer.write("nothing changed\n")
             return 1
+    with journal_lock(repo):
+        return _apply_rounds(req, registry, policy, target, plan, before, printer, confirm)
+
+
+def _undo_command(inp: TargetInput, target: Target, run_id: str) -> str:
+    """The ``fix --undo`` line for this run, with the options that say where fix could write."""
+    import shlex
+
+    words = ["triton-doctor", "fix", "--undo", run_id, "--repo", str(target.repo)]
+    for mount in inp.mounts:
+        words += ["--mount", mount]
+    if inp.docker_command_file:
+        words += ["--docker-command-file", inp.docker_command_file]
+    if inp.config:
+        words += ["--config", inp.config]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _apply_rounds(
+    req: FixRequest,
+    registry: Registry,
+    policy: Policy,
+    target: Target,
+    plan: Plan,
+    before: list[Finding],
+    printer: _Redacting,
+    confirm: Callable[[str], bool] | None,
+) -> int:
+    """Apply ``plan`` (under the journal's lock), re-check, apply follow-up rounds; print what happened."""
+    repo = host_path(target.repo)
     preflight(plan.ops)
     journal = Journal.create(repo)
     from triton_doctor.repair.remote import download_snapshot, remove_stopped_container
@@ -155,7 +190,7 @@ def run_fix_command(
             journal.status = "applying"
             raise FixError(
                 f"stopped while applying: {exc}; every file is either old or new. "
-                f"Undo with: triton-doctor fix --undo {journal.run_id} --repo {target.repo}"
+                f"Undo with: {_undo_command(req.target, target, journal.run_id)}"
             ) from exc
         fixed += [f for f, _fix in plan.applied]
         target, config = build_target(req.target)
@@ -176,7 +211,7 @@ def run_fix_command(
     for f in after:
         where = f" {f.location}" if f.location else ""
         printer.write(f"  remains {f.id}{where}: {f.message}\n")
-    printer.write(f"undo with: triton-doctor fix --undo {journal.run_id} --repo {target.repo}\n")
+    printer.write(f"undo with: {_undo_command(req.target, target, journal.run_id)}\n")
     return 1 if any(f.severity is Severity.ERROR for f in after) else 0
 
 
@@ -200,7 +235,7 @@ def _ask(question: str) -> bool:
     return bool(click.confirm(question, default=False))
 
 
-def _undo(req: FixRequest, repo: Path, out: _Redacting | TextIO) -> int:
+def _undo(req: FixRequest, repo: Path, out: _Redacting | TextIO, roots: list[Path]) -> int:
     try:
         journal = find_run(repo, req.undo or None)
     except JournalError as exc:
@@ -208,7 +243,7 @@ def _undo(req: FixRequest, repo: Path, out: _Redacting | TextIO) -> int:
     if journal.status == "undone":
         out.write(f"run {journal.run_id} was already undone; nothing to do\n")
         return 0
-    result = undo_run(journal, force=req.force)
+    result = undo_run(journal, force=req.force, roots=roots)
     if result.conflicts and not result.restored:
         out.write(f"refusing to undo run {journal.run_id}: files changed after the fix:\n")
         for line in result.conflicts:
@@ -219,6 +254,11 @@ def _undo(req: FixRequest, repo: Path, out: _Redacting | TextIO) -> int:
         out.write(f"{line}\n")
     for line in result.conflicts + result.notes:
         out.write(f"note: {line}\n")
+    if result.failed:
+        for line in result.failed:
+            out.write(f"not restored: {line}\n")
+        out.write(f"run {journal.run_id} is partly undone; free the space and run the same undo again\n")
+        return 1
     out.write(f"undid run {journal.run_id}\n")
     return 0
 
@@ -264,9 +304,24 @@ def _with_command_file_fix(req: FixRequest, target: Target, findings: list[Findi
     except (FileReadError, UnicodeDecodeError):
         return findings
     run = target.docker
+    from triton_doctor.deploy.shellsplit import docker_span
+
     bom = "\ufeff" if old.startswith("\ufeff") else ""
     newline = "\r\n" if "\r\n" in old else "\n"
-    new = bom + render(spec_for_target(target), run.dialect).replace("\n", newline) + newline
+    batch = run.dialect == "cmd" and file.suffix.lower() in {".bat", ".cmd"}
+    rendered = render(spec_for_target(target), run.dialect, batch=batch).replace("\n", newline)
+    body = old.removeprefix("\ufeff")
+    span = docker_span(body, run.dialect)
+    if span is None:
+        new = bom + rendered + newline
+    else:
+        # only the docker run lines are replaced: a shebang, comments and other commands stay as they are
+        lines = body.split("\n")
+        ending = "\r" if newline == "\r\n" else ""
+        head, tail = lines[: span[0]], lines[span[1] + 1 :]
+        new = bom + "\n".join([*head, *(line + ending for line in rendered.split(newline)), *tail])
+        if not new.endswith("\n"):
+            new += newline
     edit = text_edit(str(file), old, new)
     if edit is None:
         return findings
