@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path, PurePosixPath
 
 from triton_doctor.check import Check, FindingFactory
 from triton_doctor.core.hfid import classify_model_ref
 from triton_doctor.core.units import human_bytes
-from triton_doctor.deploy.target import host_path
+from triton_doctor.deploy.target import host_path, writable_here
 from triton_doctor.facts.context import Context
 from triton_doctor.facts.repository import ModelFacts
 from triton_doctor.fixdata import Applicability, Download, Fix, SetJsonKey
@@ -251,7 +250,7 @@ def _rewrite(ctx: Context, model: ModelFacts, value: str) -> Fix | None:
 
 def _download(host: Path | None, display: str) -> Fix | None:
     """Download the snapshot a ``local_models/<org>_<name>`` folder is named after (a guess: unsafe)."""
-    if host is None or not host.is_absolute() or re.search(r"<[^<>]+>", display):
+    if host is None or not writable_here(display):
         return None  # a guide's <placeholder>, or a Windows path on this system: no folder to download into
     org, sep, name = host.name.partition("_")
     if not sep or not org or not name:

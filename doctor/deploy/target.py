@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from triton_doctor.deploy.compose import ComposeService
     from triton_doctor.deploy.kube.model import KubeDeployment
 
-__all__ = ["MountSpec", "Target", "TargetError", "host_path", "parse_mount_flag"]
+__all__ = ["MountSpec", "Target", "TargetError", "host_path", "parse_mount_flag", "writable_here"]
 
 DEFAULT_REPO = "model_repository"
 DEFAULT_REPO_TARGET = "/models"
@@ -109,6 +109,17 @@ def _in_wsl() -> bool:
 def unreadable_here(source: str) -> bool:
     """A Windows path (``C:\\...``) on a system that can read neither it nor its WSL twin ``/mnt/c/...``."""
     return bool(_WIN_PATH.match(source)) and os.name != "nt" and not _in_wsl()
+
+
+def writable_here(source: str) -> bool:
+    """Whether a bind source names a folder of this machine that a fix may write into: not a guide's
+    ``<placeholder>``, and not a Windows path read outside Windows and WSL (resolved here, ``C:\\Users\\...``
+    is relative and would land in the working folder). A relative POSIX path is the user's own, from the cwd."""
+    if re.search(r"<[^<>]+>", source):
+        return False
+    if os.name != "nt" and (_WIN_PATH.match(source) or "\\" in source):
+        return host_path(source).is_absolute()
+    return True
 
 
 def host_path(source: str) -> Path:

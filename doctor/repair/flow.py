@@ -11,7 +11,7 @@ from typing import TextIO
 
 from triton_doctor.core.secrets import redact
 from triton_doctor.deploy.inputs import TargetInput, build_target
-from triton_doctor.deploy.target import Target, host_path
+from triton_doctor.deploy.target import Target, host_path, writable_here
 from triton_doctor.deploy.tokens import known_secrets
 from triton_doctor.facts.context import Context
 from triton_doctor.policy import Policy
@@ -70,9 +70,9 @@ def _roots(target: Target, command_file: str | None = None) -> list[Path]:
     if command_file:
         roots.append(Path(command_file).absolute())
     for mount in target.mounts:
-        # Only a bind source that is an absolute path of this machine, with no <placeholder> of a guide left in
-        # it: a Windows path read on Linux (C:\Users\<user>\...) is relative here and would land in the cwd.
-        if mount.type == "bind" and host_path(mount.source).is_absolute() and not _PLACEHOLDER.search(mount.source):
+        # Only a bind source that names a folder of this machine, with no <placeholder> of a guide left in it: a
+        # Windows path read on Linux (C:\Users\<user>\...) is relative here and would land in the cwd.
+        if mount.type == "bind" and writable_here(mount.source):
             source = host_path(mount.source).resolve()
             if source.parent != source and source != Path.home().resolve():
                 roots.append(source)
